@@ -1,0 +1,48 @@
+//! Typed ids. Each is a database row id; the newtypes stop a `SourceId` being passed where a
+//! `BrandId` is meant, which is how cross-brand leaks begin.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! row_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+row_id!(
+    /// A tenant: members, keys, usage and billing hang off it.
+    WorkspaceId
+);
+row_id!(
+    /// A brand inside a workspace: its own knowledge base, voice and rules.
+    BrandId
+);
+row_id!(
+    /// One ingested document, page or transcript.
+    SourceId
+);
+row_id!(
+    /// One retrievable span of a source. Chunk ids only grow: a re-ingested source gets new
+    /// ids, which is what lets the indexes catch up with the store by watermark.
+    ChunkId
+);
+row_id!(
+    /// A background job (ingestion run, later any queued work).
+    JobId
+);
