@@ -52,7 +52,12 @@ impl ChunkLocator {
 
 fn clock(ms: u64) -> String {
     let seconds = ms / 1000;
-    format!("{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60)
+    format!(
+        "{:02}:{:02}:{:02}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
 }
 
 #[cfg(test)]
@@ -70,14 +75,24 @@ mod tests {
             char_start: 10,
             char_end: 20,
         };
-        assert_eq!(locator.label(), "p. 3 · Pricing › Refunds · 00:01:05–01:01:40");
+        assert_eq!(
+            locator.label(),
+            "p. 3 · Pricing › Refunds · 00:01:05–01:01:40"
+        );
     }
 
     #[test]
     fn label_falls_back_to_characters() {
-        let locator = ChunkLocator { char_start: 5, char_end: 9, ..Default::default() };
+        let locator = ChunkLocator {
+            char_start: 5,
+            char_end: 9,
+            ..Default::default()
+        };
         assert_eq!(locator.label(), "chars 5–9");
-        let rows = ChunkLocator { rows: Some((4, 4)), ..Default::default() };
+        let rows = ChunkLocator {
+            rows: Some((4, 4)),
+            ..Default::default()
+        };
         assert_eq!(rows.label(), "row 4");
     }
 

@@ -33,7 +33,10 @@ impl FromStr for SearchMode {
             "hybrid" => Ok(Self::Hybrid),
             "bm25" => Ok(Self::Bm25),
             "vector" => Ok(Self::Vector),
-            _ => Err(crate::UnknownVariant { what: "search mode", value: text.to_owned() }),
+            _ => Err(crate::UnknownVariant {
+                what: "search mode",
+                value: text.to_owned(),
+            }),
         }
     }
 }
@@ -55,7 +58,11 @@ pub struct SearchFilter {
 
 impl SearchFilter {
     pub fn brand(brand: BrandId) -> Self {
-        Self { brand, sources: None, tags: Vec::new() }
+        Self {
+            brand,
+            sources: None,
+            tags: Vec::new(),
+        }
     }
 }
 

@@ -1,1 +1,215 @@
-//! (being written)
+//! Persistence for Brandpilot: workspaces, brands, sources, chunks, cached embeddings and jobs.
+//!
+//! [`Store`] is the one type the rest of the code sees. It dispatches to a backend module —
+//! [`sqlite`] today; a `postgres` module with its own migrations joins it later — so callers
+//! never know which database they talk to. Each backend keeps its SQL to itself: no SQL
+//! leaves this crate, and no backend shares SQL text with another (their dialects differ in
+//! the places that matter: upserts, sequences, locking).
+//!
+//! The store is the source of truth. Search indexes are derived from it and catch up through
+//! [`Store::index_high_marks`], [`Store::chunks_after`] and [`Store::deletions_after`].
+
+mod error;
+mod records;
+pub mod sqlite;
+
+pub use error::{Result, StoreError};
+pub use records::{
+    Brand, ChunkForIndex, IndexHighMarks, JobRecord, NewChunk, NewSource, SourceRecord,
+    SourceUpdate, StoredChunk,
+};
+
+use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, WorkspaceId};
+use std::collections::HashMap;
+
+/// A handle on the database. Cheap to clone; safe to share between tasks.
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(sqlite::SqliteStore),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            Store::Sqlite($store) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Opens (creating if needed) the database named by `url` and runs its migrations.
+    /// `sqlite://path`, `sqlite:path` or a bare path select SQLite.
+    pub async fn open(url: &str) -> Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Err(StoreError::UnsupportedUrl(
+                "PostgreSQL is not available in this build yet; use a sqlite:// URL".into(),
+            ));
+        }
+        Ok(Store::Sqlite(sqlite::SqliteStore::open(url).await?))
+    }
+
+    pub async fn ensure_workspace(&self, name: &str) -> Result<WorkspaceId> {
+        dispatch!(self, s => s.ensure_workspace(name).await)
+    }
+
+    pub async fn ensure_brand(&self, workspace: WorkspaceId, name: &str) -> Result<Brand> {
+        dispatch!(self, s => s.ensure_brand(workspace, name).await)
+    }
+
+    pub async fn find_brand(&self, workspace: WorkspaceId, name: &str) -> Result<Option<Brand>> {
+        dispatch!(self, s => s.find_brand(workspace, name).await)
+    }
+
+    pub async fn list_brands(&self, workspace: WorkspaceId) -> Result<Vec<Brand>> {
+        dispatch!(self, s => s.list_brands(workspace).await)
+    }
+
+    pub async fn find_source(&self, brand: BrandId, origin: &str) -> Result<Option<SourceRecord>> {
+        dispatch!(self, s => s.find_source(brand, origin).await)
+    }
+
+    pub async fn get_source(&self, brand: BrandId, id: SourceId) -> Result<Option<SourceRecord>> {
+        dispatch!(self, s => s.get_source(brand, id).await)
+    }
+
+    /// Creates the source, or marks the existing one with this origin as being processed.
+    /// Its content hash is cleared until [`Store::replace_chunks`] succeeds.
+    pub async fn begin_source(&self, brand: BrandId, source: &NewSource) -> Result<SourceId> {
+        dispatch!(self, s => s.begin_source(brand, source).await)
+    }
+
+    /// Replaces all chunks of a source and marks it ready, in one transaction.
+    pub async fn replace_chunks(
+        &self,
+        source: SourceId,
+        update: &SourceUpdate,
+        chunks: &[NewChunk],
+    ) -> Result<Vec<ChunkId>> {
+        dispatch!(self, s => s.replace_chunks(source, update, chunks).await)
+    }
+
+    /// Records why a source failed. Chunks from an earlier successful ingestion are kept.
+    pub async fn mark_source_failed(&self, source: SourceId, error: &str) -> Result<()> {
+        dispatch!(self, s => s.mark_source_failed(source, error).await)
+    }
+
+    pub async fn list_sources(&self, brand: BrandId) -> Result<Vec<SourceRecord>> {
+        dispatch!(self, s => s.list_sources(brand).await)
+    }
+
+    /// Deletes a source and its chunks. Returns false when the brand has no such source.
+    pub async fn delete_source(&self, brand: BrandId, id: SourceId) -> Result<bool> {
+        dispatch!(self, s => s.delete_source(brand, id).await)
+    }
+
+    pub async fn cached_embeddings(
+        &self,
+        model: &str,
+        hashes: &[ContentHash],
+    ) -> Result<HashMap<ContentHash, Vec<f32>>> {
+        dispatch!(self, s => s.cached_embeddings(model, hashes).await)
+    }
+
+    pub async fn put_embeddings(
+        &self,
+        model: &str,
+        rows: &[(ContentHash, Vec<f32>)],
+    ) -> Result<()> {
+        dispatch!(self, s => s.put_embeddings(model, rows).await)
+    }
+
+    /// Content hashes of chunks that have no embedding for `model` yet, at most `limit`.
+    pub async fn chunk_hashes_missing_embedding(
+        &self,
+        model: &str,
+        limit: u32,
+    ) -> Result<Vec<(ContentHash, String)>> {
+        dispatch!(self, s => s.chunk_hashes_missing_embedding(model, limit).await)
+    }
+
+    pub async fn index_high_marks(&self) -> Result<IndexHighMarks> {
+        dispatch!(self, s => s.index_high_marks().await)
+    }
+
+    /// Chunks with `after < id <= up_to`, in id order, at most `limit`, with the vector of
+    /// `model` when one is cached.
+    pub async fn chunks_after(
+        &self,
+        after: ChunkId,
+        up_to: ChunkId,
+        model: &str,
+        limit: u32,
+    ) -> Result<Vec<ChunkForIndex>> {
+        dispatch!(self, s => s.chunks_after(after, up_to, model, limit).await)
+    }
+
+    /// Deleted chunk ids with `after < seq <= up_to`, in order.
+    pub async fn deletions_after(&self, after: i64, up_to: i64) -> Result<Vec<ChunkId>> {
+        dispatch!(self, s => s.deletions_after(after, up_to).await)
+    }
+
+    /// The chunks among `ids` that belong to `brand`, with their source, in no set order.
+    /// Ids of other brands are silently absent: this is the last guard against a leak.
+    pub async fn chunks_by_ids(&self, brand: BrandId, ids: &[ChunkId]) -> Result<Vec<StoredChunk>> {
+        dispatch!(self, s => s.chunks_by_ids(brand, ids).await)
+    }
+
+    pub async fn count_chunks(&self) -> Result<u64> {
+        dispatch!(self, s => s.count_chunks().await)
+    }
+
+    pub async fn create_job(
+        &self,
+        workspace: WorkspaceId,
+        kind: &str,
+        payload: &serde_json::Value,
+    ) -> Result<JobId> {
+        dispatch!(self, s => s.create_job(workspace, kind, payload).await)
+    }
+
+    pub async fn update_job(
+        &self,
+        job: JobId,
+        status: &str,
+        done: u64,
+        total: u64,
+        error: Option<&str>,
+    ) -> Result<()> {
+        dispatch!(self, s => s.update_job(job, status, done, total, error).await)
+    }
+
+    pub async fn get_job(&self, job: JobId) -> Result<Option<JobRecord>> {
+        dispatch!(self, s => s.get_job(job).await)
+    }
+
+    /// Checkpoints the write-ahead log and closes every connection.
+    pub async fn close(&self) {
+        dispatch!(self, s => s.close().await)
+    }
+}
+
+/// Milliseconds since the Unix epoch, as stored in every `*_at` column.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Vectors are stored as little-endian f32 bytes.
+pub(crate) fn vector_to_bytes(vector: &[f32]) -> Vec<u8> {
+    vector.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+pub(crate) fn vector_from_bytes(bytes: &[u8]) -> Result<Vec<f32>> {
+    if bytes.len() % 4 != 0 {
+        return Err(StoreError::Corrupt(format!(
+            "vector blob of {} bytes",
+            bytes.len()
+        )));
+    }
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect())
+}

@@ -1,0 +1,297 @@
+//! Store behaviour the rest of Brandpilot relies on: upserts by origin, atomic chunk
+//! replacement, the deletion log the indexes replay, brand scoping and the embedding cache.
+
+use brandpilot_core::{ChunkId, ChunkLocator, ContentHash, SourceKind, SourceStatus};
+use brandpilot_store::{NewChunk, NewSource, SourceUpdate, Store};
+
+async fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("db/brandpilot.db").display()
+    ))
+    .await
+    .unwrap();
+    (dir, store)
+}
+
+fn chunk(text: &str) -> NewChunk {
+    NewChunk {
+        text: text.into(),
+        token_count: text.split_whitespace().count() as u32,
+        content_hash: ContentHash::of(text.as_bytes()),
+        locator: ChunkLocator {
+            page: Some(1),
+            char_start: 0,
+            char_end: text.len() as u64,
+            ..Default::default()
+        },
+    }
+}
+
+fn new_source(origin: &str) -> NewSource {
+    NewSource {
+        kind: SourceKind::Text,
+        origin: origin.into(),
+        title: origin.into(),
+        tags: vec!["faq".into()],
+        byte_size: 10,
+    }
+}
+
+fn update(text: &str) -> SourceUpdate {
+    SourceUpdate {
+        kind: SourceKind::Text,
+        title: "Title".into(),
+        tags: vec!["faq".into()],
+        content_hash: ContentHash::of(text.as_bytes()),
+        byte_size: text.len() as u64,
+    }
+}
+
+#[tokio::test]
+async fn workspaces_and_brands_are_upserted_by_name() {
+    let (_dir, store) = open().await;
+    let ws = store.ensure_workspace("default").await.unwrap();
+    assert_eq!(store.ensure_workspace("default").await.unwrap(), ws);
+    let acme = store.ensure_brand(ws, "acme").await.unwrap();
+    assert_eq!(store.ensure_brand(ws, "acme").await.unwrap(), acme);
+    let other = store.ensure_brand(ws, "other").await.unwrap();
+    assert_ne!(acme.id, other.id);
+    assert_eq!(store.find_brand(ws, "acme").await.unwrap(), Some(acme));
+    assert_eq!(store.find_brand(ws, "missing").await.unwrap(), None);
+    assert_eq!(store.list_brands(ws).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn replacing_chunks_logs_the_old_ones_as_deleted_and_ids_keep_growing() {
+    let (_dir, store) = open().await;
+    let ws = store.ensure_workspace("default").await.unwrap();
+    let brand = store.ensure_brand(ws, "acme").await.unwrap();
+
+    let source = store
+        .begin_source(brand.id, &new_source("/a.txt"))
+        .await
+        .unwrap();
+    let first = store
+        .replace_chunks(source, &update("v1"), &[chunk("alpha"), chunk("beta")])
+        .await
+        .unwrap();
+    let record = store.get_source(brand.id, source).await.unwrap().unwrap();
+    assert_eq!(record.status, SourceStatus::Ready);
+    assert_eq!(record.chunk_count, 2);
+    assert_eq!(record.content_hash, Some(ContentHash::of(b"v1")));
+
+    // Ingesting the same origin again reuses the row and, until it succeeds, clears the hash
+    // so that a crash in between makes the next run redo it.
+    assert_eq!(
+        store
+            .begin_source(brand.id, &new_source("/a.txt"))
+            .await
+            .unwrap(),
+        source
+    );
+    let pending = store.get_source(brand.id, source).await.unwrap().unwrap();
+    assert_eq!(
+        (pending.status, pending.content_hash),
+        (SourceStatus::Processing, None)
+    );
+
+    let second = store
+        .replace_chunks(source, &update("v2"), &[chunk("gamma")])
+        .await
+        .unwrap();
+    assert!(second[0] > first[1], "chunk ids must only grow");
+
+    let marks = store.index_high_marks().await.unwrap();
+    assert_eq!(marks.last_chunk, second[0]);
+    assert_eq!(
+        store.deletions_after(0, marks.last_deletion).await.unwrap(),
+        first
+    );
+
+    // Only the new chunk is left, and chunks_after walks exactly the requested window.
+    let all = store
+        .chunks_after(ChunkId(0), marks.last_chunk, "m", 100)
+        .await
+        .unwrap();
+    assert_eq!(all.iter().map(|c| c.id).collect::<Vec<_>>(), second);
+    assert_eq!(all[0].tags, vec!["faq".to_string()]);
+    assert!(
+        store
+            .chunks_after(second[0], marks.last_chunk, "m", 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_source_cascades_to_chunks_and_the_deletion_log() {
+    let (_dir, store) = open().await;
+    let ws = store.ensure_workspace("default").await.unwrap();
+    let brand = store.ensure_brand(ws, "acme").await.unwrap();
+    let other = store.ensure_brand(ws, "other").await.unwrap();
+    let source = store
+        .begin_source(brand.id, &new_source("/a.txt"))
+        .await
+        .unwrap();
+    let ids = store
+        .replace_chunks(source, &update("v1"), &[chunk("a"), chunk("b")])
+        .await
+        .unwrap();
+
+    // Another brand cannot delete it.
+    assert!(!store.delete_source(other.id, source).await.unwrap());
+    assert_eq!(store.count_chunks().await.unwrap(), 2);
+
+    assert!(store.delete_source(brand.id, source).await.unwrap());
+    assert_eq!(store.count_chunks().await.unwrap(), 0);
+    let marks = store.index_high_marks().await.unwrap();
+    let mut deleted = store.deletions_after(0, marks.last_deletion).await.unwrap();
+    deleted.sort();
+    assert_eq!(deleted, ids);
+    // The chunk high mark does not go backwards after its rows are gone.
+    assert_eq!(marks.last_chunk, ids[1]);
+}
+
+#[tokio::test]
+async fn chunks_by_ids_never_returns_another_brands_chunks() {
+    let (_dir, store) = open().await;
+    let ws = store.ensure_workspace("default").await.unwrap();
+    let acme = store.ensure_brand(ws, "acme").await.unwrap();
+    let rival = store.ensure_brand(ws, "rival").await.unwrap();
+    let a = store
+        .begin_source(acme.id, &new_source("/a.txt"))
+        .await
+        .unwrap();
+    let a_ids = store
+        .replace_chunks(a, &update("a"), &[chunk("acme secret")])
+        .await
+        .unwrap();
+    let r = store
+        .begin_source(rival.id, &new_source("/a.txt"))
+        .await
+        .unwrap();
+    let r_ids = store
+        .replace_chunks(r, &update("r"), &[chunk("rival secret")])
+        .await
+        .unwrap();
+
+    let asked: Vec<ChunkId> = a_ids.iter().chain(&r_ids).copied().collect();
+    let found = store.chunks_by_ids(acme.id, &asked).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].text, "acme secret");
+    assert_eq!(found[0].locator.page, Some(1));
+    assert!(store.get_source(acme.id, r).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn embeddings_are_cached_per_model_and_found_for_missing_chunks() {
+    let (_dir, store) = open().await;
+    let ws = store.ensure_workspace("default").await.unwrap();
+    let brand = store.ensure_brand(ws, "acme").await.unwrap();
+    let source = store
+        .begin_source(brand.id, &new_source("/a.txt"))
+        .await
+        .unwrap();
+    store
+        .replace_chunks(source, &update("v"), &[chunk("one"), chunk("two")])
+        .await
+        .unwrap();
+
+    let one = ContentHash::of(b"one");
+    store
+        .put_embeddings("m1", &[(one, vec![0.5, -1.25])])
+        .await
+        .unwrap();
+    // A second put of the same key is a no-op, not an error.
+    store
+        .put_embeddings("m1", &[(one, vec![9.0, 9.0])])
+        .await
+        .unwrap();
+
+    let cached = store
+        .cached_embeddings("m1", &[one, ContentHash::of(b"two")])
+        .await
+        .unwrap();
+    assert_eq!(cached.len(), 1);
+    assert_eq!(cached[&one], vec![0.5, -1.25]);
+    assert!(
+        store
+            .cached_embeddings("m2", &[one])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let missing = store
+        .chunk_hashes_missing_embedding("m1", 10)
+        .await
+        .unwrap();
+    assert_eq!(missing, vec![(ContentHash::of(b"two"), "two".to_string())]);
+
+    let marks = store.index_high_marks().await.unwrap();
+    let rows = store
+        .chunks_after(ChunkId(0), marks.last_chunk, "m1", 10)
+        .await
+        .unwrap();
+    assert_eq!(rows[0].vector.as_deref(), Some(&[0.5f32, -1.25][..]));
+    assert_eq!(rows[1].vector, None);
+}
+
+#[tokio::test]
+async fn failed_sources_keep_the_reason_and_jobs_track_progress() {
+    let (_dir, store) = open().await;
+    let ws = store.ensure_workspace("default").await.unwrap();
+    let brand = store.ensure_brand(ws, "acme").await.unwrap();
+    let source = store
+        .begin_source(brand.id, &new_source("/bad.pdf"))
+        .await
+        .unwrap();
+    store
+        .mark_source_failed(source, "the PDF is encrypted")
+        .await
+        .unwrap();
+    let listed = store.list_sources(brand.id).await.unwrap();
+    assert_eq!(listed[0].status, SourceStatus::Failed);
+    assert_eq!(listed[0].error.as_deref(), Some("the PDF is encrypted"));
+
+    let job = store
+        .create_job(ws, "ingest", &serde_json::json!({"paths": ["/x"]}))
+        .await
+        .unwrap();
+    store.update_job(job, "done", 3, 3, None).await.unwrap();
+    let record = store.get_job(job).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            record.status.as_str(),
+            record.progress_done,
+            record.progress_total
+        ),
+        ("done", 3, 3)
+    );
+    assert_eq!(record.payload["paths"][0], "/x");
+}
+
+#[tokio::test]
+async fn data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("b.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let ws = store.ensure_workspace("default").await.unwrap();
+    let brand = store.ensure_brand(ws, "acme").await.unwrap();
+    let source = store
+        .begin_source(brand.id, &new_source("/a.txt"))
+        .await
+        .unwrap();
+    store
+        .replace_chunks(source, &update("v"), &[chunk("kept")])
+        .await
+        .unwrap();
+    store.close().await;
+
+    let reopened = Store::open(&url).await.unwrap();
+    assert_eq!(reopened.count_chunks().await.unwrap(), 1);
+    assert!(Store::open("postgres://localhost/x").await.is_err());
+}
