@@ -1,0 +1,407 @@
+//! Persisted approximate nearest-neighbour index over chunk embeddings, with deletion and
+//! filtered search.
+//!
+//! Vectors live in a usearch HNSW graph (inner product on L2-normalised vectors, so scores
+//! are cosines) keyed by chunk id. A [`catalog::Catalog`] beside it knows each chunk's brand,
+//! source and tags. A search first bounds how many chunks its filter can admit using the
+//! catalog's inverted sets: below [`VectorConfig::exact_threshold`] it scores exactly those
+//! chunks (exact, equal to brute force); above it, it walks the graph with the filter as a
+//! predicate inside the traversal. Either way the filter is applied during the search.
+//!
+//! This module must never post-filter search results, and must never scan the whole
+//! catalog per query.
+
+mod catalog;
+mod generation;
+
+use crate::similarity::{dot, normalize};
+use crate::{IndexError, IndexedChunk, Result, Watermark, id_of, key_of};
+use brandpilot_core::{ChunkId, SearchFilter};
+use catalog::{Catalog, CatalogFile};
+use generation::{CATALOG_FILE, Manifest, VECTORS_FILE};
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
+use usearch::{IndexOptions, MetricKind, ScalarKind};
+
+/// Tuning of the vector index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VectorConfig {
+    /// When a filter admits at most this many chunks, search scores them all exactly instead
+    /// of walking the graph. 20 000 × 384 dimensions is about 30 MB of vectors to read,
+    /// a few milliseconds, and exact results are worth that for small brands.
+    pub exact_threshold: usize,
+    /// HNSW graph degree (usearch's default is 16).
+    pub connectivity: usize,
+    /// Beam width while inserting; wider builds a better graph, more slowly.
+    pub expansion_add: usize,
+    /// Beam width while searching; wider finds more true neighbours, more slowly.
+    pub expansion_search: usize,
+}
+
+impl Default for VectorConfig {
+    fn default() -> Self {
+        Self {
+            exact_threshold: 20_000,
+            connectivity: 16,
+            expansion_add: 128,
+            expansion_search: 128,
+        }
+    }
+}
+
+/// Smallest capacity reserved at once, so the first few small upserts don't each regrow.
+const MINIMUM_CAPACITY: usize = 1024;
+
+struct State {
+    engine: usearch::Index,
+    catalog: Catalog,
+}
+
+/// What the last save made durable.
+struct Saved {
+    generation: u64,
+    watermark: Watermark,
+}
+
+/// The vector index. All methods take `&self`: searches share a read lock, writes take the
+/// write lock briefly per batch, and saves are serialised among themselves while searches
+/// continue.
+pub struct VectorIndex {
+    dir: PathBuf,
+    dimensions: usize,
+    config: VectorConfig,
+    state: RwLock<State>,
+    saved: Mutex<Saved>,
+}
+
+impl VectorIndex {
+    /// Opens the index saved in `dir`, or an empty one if nothing was saved there yet.
+    /// Fails with [`IndexError::Dimensions`] when the saved index holds vectors of another
+    /// size (the embedding model changed): the caller should [`clear`](Self::clear) it or
+    /// remove the directory, and rebuild.
+    pub fn open(dir: &Path, dimensions: usize) -> Result<Self> {
+        Self::open_with_config(dir, dimensions, VectorConfig::default())
+    }
+
+    pub fn open_with_config(dir: &Path, dimensions: usize, config: VectorConfig) -> Result<Self> {
+        fs_err::create_dir_all(dir)?;
+        let engine = new_engine(dimensions, &config)?;
+        let (catalog, saved) = match generation::read_manifest(dir)? {
+            None => {
+                generation::remove_all_generations(dir);
+                (
+                    Catalog::default(),
+                    Saved {
+                        generation: 0,
+                        watermark: Watermark::default(),
+                    },
+                )
+            }
+            Some(manifest) => {
+                if manifest.dimensions != dimensions {
+                    return Err(IndexError::Dimensions {
+                        expected: manifest.dimensions,
+                        actual: dimensions,
+                    });
+                }
+                generation::remove_debris(dir, manifest.generation);
+                let catalog = load_generation(dir, &manifest, &engine)?;
+                (
+                    catalog,
+                    Saved {
+                        generation: manifest.generation,
+                        watermark: manifest.watermark,
+                    },
+                )
+            }
+        };
+        // Loading restores the beam widths the file was built with; ours apply from now.
+        engine.change_expansion_search(config.expansion_search);
+        engine.change_expansion_add(config.expansion_add);
+        Ok(Self {
+            dir: dir.to_owned(),
+            dimensions,
+            config,
+            state: RwLock::new(State { engine, catalog }),
+            saved: Mutex::new(saved),
+        })
+    }
+
+    pub fn dimensions(&self) -> usize {
+        self.dimensions
+    }
+
+    pub fn config(&self) -> VectorConfig {
+        self.config
+    }
+
+    /// Adds chunks, replacing earlier versions of the same ids. Visible to searches at once,
+    /// durable after [`save`](Self::save). Vectors are normalised again on the way in, so
+    /// the cosine promise holds even for a caller that forgot to.
+    pub fn upsert(&self, chunks: &[IndexedChunk]) -> Result<()> {
+        for chunk in chunks {
+            self.check_dimensions(&chunk.vector)?;
+        }
+        let mut state = self.state.write()?;
+        let State { engine, catalog } = &mut *state;
+        let needed = engine.size() + chunks.len();
+        if needed > engine.capacity() {
+            // Geometric growth keeps the total cost of reserving linear in the index size.
+            let capacity = needed.max(engine.capacity() * 2).max(MINIMUM_CAPACITY);
+            engine
+                .reserve(capacity)
+                .map_err(IndexError::vector_engine)?;
+        }
+        let mut vector = vec![0.0f32; self.dimensions];
+        for chunk in chunks {
+            let key = key_of(chunk.chunk_id.0);
+            if catalog.contains(key) || engine.contains(key) {
+                engine.remove(key).map_err(IndexError::vector_engine)?;
+                catalog.remove(key);
+            }
+            vector.copy_from_slice(&chunk.vector);
+            normalize(&mut vector);
+            engine
+                .add(key, vector.as_slice())
+                .map_err(IndexError::vector_engine)?;
+            catalog.insert(key, chunk.brand.0, chunk.source.0, &chunk.tags);
+        }
+        Ok(())
+    }
+
+    /// Removes chunks; unknown ids are ignored. Visible at once, durable after a save.
+    pub fn delete(&self, chunk_ids: &[ChunkId]) -> Result<()> {
+        let mut state = self.state.write()?;
+        let State { engine, catalog } = &mut *state;
+        for chunk_id in chunk_ids {
+            let key = key_of(chunk_id.0);
+            if catalog.remove(key) {
+                engine.remove(key).map_err(IndexError::vector_engine)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Durably stores the current contents with `watermark` as a new generation; see
+    /// [`generation`] for why a crash during a save never loses the previous one.
+    pub fn save(&self, watermark: Watermark) -> Result<()> {
+        let mut saved = self.saved.lock()?;
+        let next = saved.generation + 1;
+        let staging = generation::staging_dir(&self.dir, next)?;
+        {
+            let state = self.state.read()?;
+            let vectors = staging.join(VECTORS_FILE);
+            let vectors = vectors.to_str().ok_or_else(|| {
+                generation::corrupt(&self.dir, "index path is not UTF-8".to_owned())
+            })?;
+            state
+                .engine
+                .save(vectors)
+                .map_err(IndexError::vector_engine)?;
+            generation::write_json(&staging.join(CATALOG_FILE), &state.catalog.to_file())?;
+        }
+        let manifest = Manifest {
+            generation: next,
+            dimensions: self.dimensions,
+            watermark,
+            vectors_bytes: 0,
+            catalog_bytes: 0,
+        };
+        generation::publish(&self.dir, &staging, manifest)?;
+        *saved = Saved {
+            generation: next,
+            watermark,
+        };
+        Ok(())
+    }
+
+    /// The watermark of the last save (zero for a new index).
+    pub fn watermark(&self) -> Result<Watermark> {
+        Ok(self.saved.lock()?.watermark)
+    }
+
+    /// Removes every chunk and durably resets the watermark to zero, so a rebuild that
+    /// crashes half-way resumes from the start.
+    pub fn clear(&self) -> Result<()> {
+        {
+            let mut state = self.state.write()?;
+            state.engine = new_engine(self.dimensions, &self.config)?;
+            state.catalog = Catalog::default();
+        }
+        self.save(Watermark::default())
+    }
+
+    /// Number of chunks in the index, saved or not.
+    pub fn len(&self) -> Result<usize> {
+        Ok(self.state.read()?.catalog.len())
+    }
+
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// The `k` chunks most similar to `vector` among those `filter` admits, best first,
+    /// with cosine similarities.
+    pub fn search(
+        &self,
+        vector: &[f32],
+        filter: &SearchFilter,
+        k: usize,
+    ) -> Result<Vec<(ChunkId, f32)>> {
+        self.check_dimensions(vector)?;
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        let mut query = vector.to_vec();
+        normalize(&mut query);
+        let state = self.state.read()?;
+        let filter = state.catalog.resolve(filter);
+        let candidates = state.catalog.candidates(&filter);
+        if candidates.upper_bound == 0 {
+            return Ok(Vec::new());
+        }
+        if candidates.upper_bound <= self.config.exact_threshold {
+            return self.exact_search(&state, &query, candidates.sets, &filter, k);
+        }
+        let matches = state
+            .engine
+            .filtered_search(query.as_slice(), k, |key| {
+                state.catalog.admits(&filter, key)
+            })
+            .map_err(IndexError::vector_engine)?;
+        // usearch's inner-product distance is `1 − dot`.
+        Ok(matches
+            .keys
+            .iter()
+            .zip(&matches.distances)
+            .map(|(key, distance)| (ChunkId(id_of(*key)), 1.0 - distance))
+            .collect())
+    }
+
+    /// Scores every admitted chunk in the candidate sets and keeps the best `k`.
+    fn exact_search(
+        &self,
+        state: &State,
+        query: &[f32],
+        sets: Vec<&HashSet<u64>>,
+        filter: &catalog::ResolvedFilter,
+        k: usize,
+    ) -> Result<Vec<(ChunkId, f32)>> {
+        // Sets of different tags overlap; one set never repeats a key.
+        let mut seen = (sets.len() > 1).then(HashSet::new);
+        let mut best: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
+        let mut vector = vec![0.0f32; self.dimensions];
+        for key in sets.into_iter().flatten() {
+            if seen.as_mut().is_some_and(|seen| !seen.insert(*key)) {
+                continue;
+            }
+            if !state.catalog.admits(filter, *key) {
+                continue;
+            }
+            let found = state
+                .engine
+                .get(*key, vector.as_mut_slice())
+                .map_err(IndexError::vector_engine)?;
+            if found == 0 {
+                // The catalog and the graph disagree; skipping keeps search serving.
+                tracing::warn!(key, "vector index catalog names a key the graph lacks");
+                continue;
+            }
+            best.push(Scored {
+                similarity: dot(query, &vector),
+                key: *key,
+            });
+            if best.len() > k {
+                best.pop();
+            }
+        }
+        Ok(best
+            .into_sorted_vec()
+            .into_iter()
+            .map(|scored| (ChunkId(id_of(scored.key)), scored.similarity))
+            .collect())
+    }
+
+    fn check_dimensions(&self, vector: &[f32]) -> Result<()> {
+        if vector.len() == self.dimensions {
+            Ok(())
+        } else {
+            Err(IndexError::Dimensions {
+                expected: self.dimensions,
+                actual: vector.len(),
+            })
+        }
+    }
+}
+
+/// A scored key ordered so that the *worst* result is the heap's maximum (lower similarity,
+/// then higher key), which lets the heap evict it; `into_sorted_vec` then yields best first.
+#[derive(Debug, Clone, Copy)]
+struct Scored {
+    similarity: f32,
+    key: u64,
+}
+
+impl Ord for Scored {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .similarity
+            .total_cmp(&self.similarity)
+            .then_with(|| (self.key as i64).cmp(&(other.key as i64)))
+    }
+}
+
+impl PartialOrd for Scored {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Scored {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Scored {}
+
+fn new_engine(dimensions: usize, config: &VectorConfig) -> Result<usearch::Index> {
+    let options = IndexOptions {
+        dimensions,
+        metric: MetricKind::IP,
+        // Full precision: the exact path reads vectors back and must equal brute force.
+        quantization: ScalarKind::F32,
+        connectivity: config.connectivity,
+        expansion_add: config.expansion_add,
+        expansion_search: config.expansion_search,
+        multi: false,
+    };
+    usearch::Index::new(&options).map_err(IndexError::vector_engine)
+}
+
+fn load_generation(dir: &Path, manifest: &Manifest, engine: &usearch::Index) -> Result<Catalog> {
+    let generation = generation::generation_dir(dir, manifest.generation);
+    let vectors = generation.join(VECTORS_FILE);
+    let vectors = vectors
+        .to_str()
+        .ok_or_else(|| generation::corrupt(dir, "index path is not UTF-8".to_owned()))?;
+    engine.load(vectors).map_err(IndexError::vector_engine)?;
+    let text = fs_err::read(generation.join(CATALOG_FILE))?;
+    let file: CatalogFile = serde_json::from_slice(&text)
+        .map_err(|error| generation::corrupt(dir, format!("{CATALOG_FILE}: {error}")))?;
+    let catalog = Catalog::from_file(file)
+        .ok_or_else(|| generation::corrupt(dir, format!("{CATALOG_FILE}: unknown tag id")))?;
+    if catalog.len() != engine.size() {
+        return Err(generation::corrupt(
+            dir,
+            format!(
+                "catalog has {} chunks, vectors {}",
+                catalog.len(),
+                engine.size()
+            ),
+        ));
+    }
+    Ok(catalog)
+}
