@@ -48,10 +48,12 @@ pub fn extract_html(bytes: &[u8]) -> Result<ExtractedDocument> {
     let html = decode_text(SourceKind::Html, bytes)?;
     let document = Document::from(html.as_str());
     let title = find_title(&document);
-    let mut blocks = readability_blocks(&html);
+    // Readability drops an h1 that repeats the page title; it still heads the content.
+    let page_heading = collapse_whitespace(&document.select("body h1").first().text());
+    let mut blocks = readability_blocks(&html, &page_heading);
     if blocks.is_empty() {
         document.select(&SKIPPED_ELEMENTS.join(", ")).remove();
-        blocks = walk_blocks(document.root());
+        blocks = walk_blocks(document.root(), Vec::new());
     }
     Ok(ExtractedDocument {
         kind: SourceKind::Html,
@@ -76,7 +78,7 @@ fn find_title(document: &Document) -> Option<String> {
         .find(|candidate| !candidate.is_empty())
 }
 
-fn readability_blocks(html: &str) -> Vec<Block> {
+fn readability_blocks(html: &str, page_heading: &str) -> Vec<Block> {
     let config = dom_smoothie::Config {
         max_elements_to_parse: MAX_READABILITY_ELEMENTS,
         ..dom_smoothie::Config::default()
@@ -91,7 +93,13 @@ fn readability_blocks(html: &str) -> Vec<Block> {
         Ok(Some(article)) if !article.text_content.trim().is_empty() => {
             let content = Document::from(article.content.to_string().as_str());
             content.select(&SKIPPED_ELEMENTS.join(", ")).remove();
-            walk_blocks(content.root())
+            let kept_its_h1 = content.select("h1").exists();
+            let enclosing = if kept_its_h1 || page_heading.is_empty() {
+                Vec::new()
+            } else {
+                vec![(1, page_heading.to_owned())]
+            };
+            walk_blocks(content.root(), enclosing)
         }
         Ok(_) => Vec::new(),
         Err(_) => {
@@ -106,8 +114,12 @@ enum Step<'a> {
     Leave(String),
 }
 
-fn walk_blocks(root: NodeRef<'_>) -> Vec<Block> {
-    let mut builder = HtmlBlockBuilder::default();
+/// `enclosing` are headings the content sits under that are not part of it.
+fn walk_blocks(root: NodeRef<'_>, enclosing: Vec<(u8, String)>) -> Vec<Block> {
+    let mut builder = HtmlBlockBuilder {
+        headings: enclosing,
+        ..HtmlBlockBuilder::default()
+    };
     let mut stack = vec![Step::Enter(root)];
     while let Some(step) = stack.pop() {
         match step {
