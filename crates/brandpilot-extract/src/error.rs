@@ -27,7 +27,7 @@ pub enum ExtractError {
     #[error("no text could be extracted (the file is empty or holds only images)")]
     Empty,
 
-    #[error("{operation} took longer than {seconds} seconds and was stopped")]
+    #[error("{operation} took longer than its limit of {seconds} s and was stopped")]
     Timeout {
         operation: &'static str,
         seconds: u64,
@@ -113,4 +113,10 @@ impl Fault for ExtractError {
             },
         }
     }
+}
+
+/// A limit as the user would state it: sub-second limits (used in tests) read as 1 second
+/// rather than "0 seconds".
+pub(crate) fn whole_seconds(duration: std::time::Duration) -> u64 {
+    duration.as_secs_f64().ceil().max(1.0) as u64
 }

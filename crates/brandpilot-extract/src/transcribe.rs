@@ -154,7 +154,7 @@ fn transport_error(error: &reqwest::Error, timeout: Duration) -> ExtractError {
     if error.is_timeout() {
         return ExtractError::Timeout {
             operation: "transcription",
-            seconds: timeout.as_secs(),
+            seconds: crate::error::whole_seconds(timeout),
         };
     }
     // reqwest's messages name the URL but never the headers, so they are safe to keep.

@@ -120,7 +120,7 @@ pub(super) fn parse_in_child(
             );
             return Err(ExtractError::Timeout {
                 operation: "reading the PDF",
-                seconds: limits.pdf_timeout.as_secs(),
+                seconds: crate::error::whole_seconds(limits.pdf_timeout),
             });
         }
         Err(error) => {

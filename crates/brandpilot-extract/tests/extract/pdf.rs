@@ -127,6 +127,10 @@ fn hanging_child_is_killed_at_the_timeout() {
         "took {:?}",
         started.elapsed()
     );
+    assert_eq!(
+        error.to_string(),
+        "reading the PDF took longer than its limit of 1 s and was stopped"
+    );
 }
 
 #[test]
