@@ -114,3 +114,25 @@ fn password_protected_office_file_is_encrypted() {
     let error = extract("locked.docx", &ole).expect_err("encrypted");
     assert!(matches!(error, ExtractError::Encrypted), "got {error:?}");
 }
+
+#[test]
+fn localised_heading_styles_are_recognised_through_styles_xml() {
+    let styles = r#"<?xml version="1.0"?><w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:style w:type="paragraph" w:styleId="berschrift1"><w:name w:val="heading 1"/></w:style></w:styles>"#;
+    let body = [
+        docx_paragraph(Some("berschrift1"), "Zielgruppe"),
+        docx_paragraph(None, "Junge Familien."),
+    ]
+    .concat();
+    let document_xml = format!(
+        r#"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>"#
+    );
+    let docx = zip_archive(&[
+        ("word/styles.xml", styles.as_bytes()),
+        ("word/document.xml", document_xml.as_bytes()),
+    ]);
+    let document = extract_ok("de.docx", &docx);
+    assert_eq!(document.title.as_deref(), Some("Zielgruppe"));
+    let body_block = &document.blocks[1];
+    assert_eq!(body_block.text, "Junge Familien.");
+    assert_eq!(body_block.heading_path, ["Zielgruppe"]);
+}
