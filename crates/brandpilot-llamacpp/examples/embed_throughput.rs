@@ -8,7 +8,8 @@
 //! cargo run ... --example embed_throughput -- --convert-only --type f16
 //! ```
 //! Convert first (`--convert-only`) so the peak RSS of the measuring run excludes the
-//! one-time conversion.
+//! one-time conversion. `--dump FILE` writes token ids and vectors as JSON lines for
+//! `scripts/reference_embeddings.py` (an independent NumPy forward pass).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -26,6 +27,7 @@ struct Options {
     texts_per_call: usize,
     convert_only: bool,
     compare_f32: bool,
+    dump: Option<PathBuf>,
 }
 
 fn parse_options() -> Result<Options, Box<dyn std::error::Error>> {
@@ -44,6 +46,7 @@ fn parse_options() -> Result<Options, Box<dyn std::error::Error>> {
         texts_per_call: 64,
         convert_only: false,
         compare_f32: false,
+        dump: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -62,6 +65,7 @@ fn parse_options() -> Result<Options, Box<dyn std::error::Error>> {
             "--no-flash" => options.settings.flash_attention = false,
             "--convert-only" => options.convert_only = true,
             "--compare-f32" => options.compare_f32 = true,
+            "--dump" => options.dump = Some(value()?.into()),
             other => return Err(format!("unknown flag {other}").into()),
         }
     }
@@ -74,6 +78,18 @@ fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// CPU seconds (user + system) this process has used, from /proc/self/stat (Linux,
+/// 100 ticks per second). Compared with wall time it shows contention from other work.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let user: f64 = fields.get(11)?.parse().ok()?;
+    let system: f64 = fields.get(12)?.parse().ok()?;
+    Some((user + system) / 100.0)
 }
 
 /// Truncates to `max` tokens keeping the final [SEP], as sentence-transformers does.
@@ -127,16 +143,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let total_tokens: usize = sequences.iter().map(Vec::len).sum();
 
+    let cpu_before = cpu_seconds().unwrap_or(f64::NAN);
     let started = Instant::now();
     let mut vectors = Vec::with_capacity(sequences.len());
     for call in sequences.chunks(options.texts_per_call.max(1)) {
         vectors.extend(embedder.embed_token_ids(call)?);
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().unwrap_or(f64::NAN) - cpu_before;
     let peak = peak_rss_mib().unwrap_or(f64::NAN);
     println!(
         "type={} threads={} batch={} pack={} flash={} texts={} tokens={} \
-         time={seconds:.2}s tokens/s={:.0} texts/s={:.1} peak_rss={peak:.0}MiB",
+         time={seconds:.2}s cpu={cpu:.1}s tokens/s={:.0} texts/s={:.1} peak_rss={peak:.0}MiB",
         options.output.as_str(),
         embedder.threads(),
         options.settings.batch_tokens,
@@ -147,6 +165,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         total_tokens as f64 / seconds,
         sequences.len() as f64 / seconds,
     );
+
+    if let Some(path) = &options.dump {
+        // One JSON line per text: token ids and vector, for scripts/reference_embeddings.py.
+        let mut lines = String::new();
+        for (tokens, vector) in sequences.iter().zip(&vectors) {
+            let row = serde_json::json!({ "tokens": tokens, "vector": vector });
+            lines.push_str(&row.to_string());
+            lines.push('\n');
+        }
+        std::fs::write(path, lines)?;
+    }
 
     if options.compare_f32 {
         let reference_path = ensure_gguf(&options.model_dir, &options.cache_dir, OutputType::F32)?;
