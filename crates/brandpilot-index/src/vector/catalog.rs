@@ -5,9 +5,10 @@
 //! [`Catalog::admits`] must stay a couple of hash lookups; and nothing here may scan all
 //! chunks per query: filter sizes come from the inverted sets.
 
+use super::keys::{KeyMap, KeySet};
 use brandpilot_core::SearchFilter;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// A chunk's filterable facets. Tags are interned ids so a chunk costs a few words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,27 +20,35 @@ struct Facets {
 
 #[derive(Default)]
 pub(crate) struct Catalog {
-    chunks: HashMap<u64, Facets>,
+    chunks: KeyMap<u64, Facets>,
     tag_ids: HashMap<String, u32>,
     tag_names: Vec<String>,
-    by_brand: HashMap<i64, HashSet<u64>>,
-    by_source: HashMap<i64, HashSet<u64>>,
-    by_tag: HashMap<u32, HashSet<u64>>,
+    by_brand: KeyMap<i64, KeySet<u64>>,
+    by_source: KeyMap<i64, KeySet<u64>>,
+    by_tag: KeyMap<u32, KeySet<u64>>,
 }
 
 /// A [`SearchFilter`] translated into the catalog's terms, once per search.
 pub(crate) struct ResolvedFilter {
     brand: i64,
-    sources: Option<HashSet<i64>>,
+    sources: Option<KeySet<i64>>,
     /// `None` when the filter names no tags. Tags the catalog has never seen are dropped:
     /// a filter of only unknown tags is `Some(empty)` and admits nothing.
-    tags: Option<HashSet<u32>>,
+    tags: Option<KeySet<u32>>,
+}
+
+impl ResolvedFilter {
+    /// Whether the brand is the only condition, so that the brand's set is exactly the set
+    /// of admitted chunks.
+    pub fn is_brand_only(&self) -> bool {
+        self.sources.is_none() && self.tags.is_none()
+    }
 }
 
 /// The chunks a search must consider at most: the smallest of the brand's set, the union of
 /// the wanted sources' sets and the union of the wanted tags' sets.
 pub(crate) struct Candidates<'a> {
-    pub sets: Vec<&'a HashSet<u64>>,
+    pub sets: Vec<&'a KeySet<u64>>,
     /// Sum of the sets' sizes: an upper bound on how many chunks the filter admits.
     pub upper_bound: usize,
 }
@@ -140,7 +149,7 @@ impl Catalog {
     }
 
     pub fn candidates(&self, filter: &ResolvedFilter) -> Candidates<'_> {
-        let brand_sets: Vec<&HashSet<u64>> = self.by_brand.get(&filter.brand).into_iter().collect();
+        let brand_sets: Vec<&KeySet<u64>> = self.by_brand.get(&filter.brand).into_iter().collect();
         let mut best = Candidates::of(brand_sets);
         if let Some(sources) = &filter.sources {
             let source_sets = sources
@@ -213,7 +222,7 @@ impl Catalog {
 }
 
 impl<'a> Candidates<'a> {
-    fn of(sets: Vec<&'a HashSet<u64>>) -> Self {
+    fn of(sets: Vec<&'a KeySet<u64>>) -> Self {
         let upper_bound = sets.iter().map(|set| set.len()).sum();
         Self { sets, upper_bound }
     }
@@ -227,7 +236,7 @@ impl<'a> Candidates<'a> {
     }
 }
 
-fn remove_from<K: std::hash::Hash + Eq>(sets: &mut HashMap<K, HashSet<u64>>, owner: K, key: u64) {
+fn remove_from<K: std::hash::Hash + Eq>(sets: &mut KeyMap<K, KeySet<u64>>, owner: K, key: u64) {
     if let Some(set) = sets.get_mut(&owner) {
         set.remove(&key);
         if set.is_empty() {

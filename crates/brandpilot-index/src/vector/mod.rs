@@ -13,14 +13,16 @@
 
 mod catalog;
 mod generation;
+mod keys;
 
 use crate::similarity::{dot, normalize};
 use crate::{IndexError, IndexedChunk, Result, Watermark, id_of, key_of};
 use brandpilot_core::{ChunkId, SearchFilter};
 use catalog::{Catalog, CatalogFile};
 use generation::{CATALOG_FILE, Manifest, VECTORS_FILE};
+use keys::KeySet;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 use usearch::{IndexOptions, MetricKind, ScalarKind};
@@ -265,12 +267,16 @@ impl VectorIndex {
         if candidates.upper_bound <= self.config.exact_threshold {
             return self.exact_search(&state, &query, candidates.sets, &filter, k);
         }
-        let matches = state
-            .engine
-            .filtered_search(query.as_slice(), k, |key| {
+        let matches = if filter.is_brand_only() && candidates.upper_bound == state.catalog.len() {
+            // The brand owns every chunk (a single-brand install): the predicate would admit
+            // every node, so skip its cost on each visit.
+            state.engine.search(query.as_slice(), k)
+        } else {
+            state.engine.filtered_search(query.as_slice(), k, |key| {
                 state.catalog.admits(&filter, key)
             })
-            .map_err(IndexError::vector_engine)?;
+        }
+        .map_err(IndexError::vector_engine)?;
         // usearch's inner-product distance is `1 − dot`.
         Ok(matches
             .keys
@@ -285,19 +291,21 @@ impl VectorIndex {
         &self,
         state: &State,
         query: &[f32],
-        sets: Vec<&HashSet<u64>>,
+        sets: Vec<&KeySet<u64>>,
         filter: &catalog::ResolvedFilter,
         k: usize,
     ) -> Result<Vec<(ChunkId, f32)>> {
         // Sets of different tags overlap; one set never repeats a key.
-        let mut seen = (sets.len() > 1).then(HashSet::new);
+        let mut seen = (sets.len() > 1).then(KeySet::default);
+        let brand_only = filter.is_brand_only();
         let mut best: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
         let mut vector = vec![0.0f32; self.dimensions];
         for key in sets.into_iter().flatten() {
             if seen.as_mut().is_some_and(|seen| !seen.insert(*key)) {
                 continue;
             }
-            if !state.catalog.admits(filter, *key) {
+            // A brand-only filter's candidates are exactly the brand's chunks: all admitted.
+            if !brand_only && !state.catalog.admits(filter, *key) {
                 continue;
             }
             let found = state
