@@ -64,3 +64,24 @@ pub(crate) fn key_of(id: i64) -> u64 {
 pub(crate) fn id_of(key: u64) -> i64 {
     key as i64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The integrator shares one instance of each index between search requests and the
+    /// indexing worker, so both must be usable from several threads at once.
+    #[test]
+    fn indexes_are_shareable_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Bm25Index>();
+        shareable::<VectorIndex>();
+    }
+
+    #[test]
+    fn keys_round_trip_through_ids() {
+        for id in [0, 1, i64::MAX, -1] {
+            assert_eq!(id_of(key_of(id)), id);
+        }
+    }
+}

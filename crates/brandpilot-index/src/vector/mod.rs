@@ -31,8 +31,11 @@ use usearch::{IndexOptions, MetricKind, ScalarKind};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VectorConfig {
     /// When a filter admits at most this many chunks, search scores them all exactly instead
-    /// of walking the graph. 20 000 × 384 dimensions is about 30 MB of vectors to read,
-    /// a few milliseconds, and exact results are worth that for small brands.
+    /// of walking the graph. Exact cost grows with the admitted count (each vector is read
+    /// back from the graph's storage: about 1 µs apiece at 100k × 384 on a busy 2-core
+    /// machine), while the filtered graph walk grows as the filter gets more selective; at
+    /// 100k × 384 they cross near 10 000 (20 000 admitted took ~22 ms exactly against
+    /// ~5 ms on the graph, with recall@10 of 1.0 on clustered data).
     pub exact_threshold: usize,
     /// HNSW graph degree (usearch's default is 16).
     pub connectivity: usize,
@@ -45,7 +48,7 @@ pub struct VectorConfig {
 impl Default for VectorConfig {
     fn default() -> Self {
         Self {
-            exact_threshold: 20_000,
+            exact_threshold: 10_000,
             connectivity: 16,
             expansion_add: 128,
             expansion_search: 128,
