@@ -63,7 +63,7 @@ impl SafetensorsFile {
                     source,
                 })?;
             let [start, end] = tensor.data_offsets;
-            if start > end || data_start + end > file_len {
+            if start > end || data_start.checked_add(end).is_none_or(|e| e > file_len) {
                 return Err(LlamaError::UnsupportedModel(format!(
                     "tensor {name} lies outside {}",
                     path.display()
@@ -85,8 +85,7 @@ impl SafetensorsFile {
             .get(name)
             .ok_or_else(|| LlamaError::UnsupportedModel(format!("missing tensor {name}")))?;
         let [start, end] = tensor.data_offsets;
-        let elements: u64 = tensor.shape.iter().product();
-        let element_bytes = match tensor.dtype.as_str() {
+        let element_bytes: u64 = match tensor.dtype.as_str() {
             "F32" => 4,
             "F16" | "BF16" => 2,
             other => {
@@ -95,7 +94,11 @@ impl SafetensorsFile {
                 )));
             }
         };
-        if end - start != elements * element_bytes {
+        let expected = tensor
+            .shape
+            .iter()
+            .try_fold(element_bytes, |acc, &d| acc.checked_mul(d));
+        if expected != Some(end - start) {
             return Err(LlamaError::UnsupportedModel(format!(
                 "tensor {name} has {} bytes for shape {:?}",
                 end - start,
