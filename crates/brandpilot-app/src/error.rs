@@ -1,0 +1,66 @@
+//! The app's errors: each wraps the failing layer's error and keeps its fault class, plus
+//! the app's own user-facing conditions.
+
+use brandpilot_core::{Fault, FaultKind};
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("no brand named {0:?} in this workspace")]
+    UnknownBrand(String),
+    #[error("no source {0} in this brand")]
+    UnknownSource(i64),
+    #[error("invalid settings: {0}")]
+    Settings(String),
+    #[error(transparent)]
+    Store(#[from] brandpilot_store::StoreError),
+    #[error(transparent)]
+    Index(#[from] brandpilot_index::IndexError),
+    #[error(transparent)]
+    Embed(#[from] brandpilot_embed::EmbedError),
+    #[error(transparent)]
+    Extract(#[from] brandpilot_extract::ExtractError),
+    #[error(transparent)]
+    Retrieve(#[from] brandpilot_knowledge::retrieve::RetrieveError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    #[error("dataset: {0}")]
+    Dataset(String),
+    #[error("a background task failed: {0}")]
+    Task(String),
+}
+
+impl Fault for AppError {
+    fn fault(&self) -> FaultKind {
+        match self {
+            AppError::UnknownBrand(_) | AppError::UnknownSource(_) => FaultKind::User,
+            AppError::Settings(_) | AppError::Dataset(_) => FaultKind::User,
+            AppError::Store(e) => e.fault(),
+            AppError::Index(e) => e.fault(),
+            AppError::Embed(e) => e.fault(),
+            AppError::Extract(e) => e.fault(),
+            AppError::Retrieve(e) => e.fault(),
+            AppError::Io { .. } => FaultKind::User,
+            AppError::Task(_) => FaultKind::Bug,
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(error: tokio::task::JoinError) -> Self {
+        AppError::Task(error.to_string())
+    }
+}
+
+/// Runs CPU-bound or blocking work off the async executor.
+pub(crate) async fn blocking<T, F>(work: F) -> Result<T>
+where
+    F: FnOnce() -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(work).await?
+}

@@ -1,0 +1,273 @@
+//! `brandpilot bench ingest|search|embed`: throughput, latency and peak memory.
+//!
+//! Each run works in a fresh directory under `<data_dir>/bench/` (removed afterwards unless
+//! `--keep`), so benchmarks never touch a user's brands.
+
+use crate::output::{ProgressObserver, peak_rss_mb};
+use anyhow::{Context, Result};
+use brandpilot_app::Settings;
+use brandpilot_app::bench::{SyntheticText, bench_embedder, directory_bytes};
+use brandpilot_app::eval::load_beir;
+use brandpilot_app::settings::EmbedderKind;
+use brandpilot_core::SearchMode;
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    what: BenchCommand,
+    /// Keep the benchmark's data directory afterwards.
+    #[arg(long, global = true)]
+    keep: bool,
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum BenchEmbedder {
+    /// The hashing embedder: measures everything but the model.
+    Hashing,
+    /// The embedder the settings select (the local model by default).
+    Configured,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// End-to-end ingestion throughput on a generated corpus or a BEIR dataset.
+    Ingest {
+        /// Generated documents (about one chunk each), unless --dataset is given.
+        #[arg(long, default_value_t = 20_000)]
+        chunks: usize,
+        /// A BEIR-layout directory whose corpus.jsonl is ingested instead.
+        #[arg(long)]
+        dataset: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "hashing")]
+        embedder: BenchEmbedder,
+    },
+    /// Search latency per mode on N generated chunks, excluding the query embedding.
+    Search {
+        #[arg(long, default_value_t = 100_000)]
+        chunks: usize,
+        #[arg(long, default_value_t = 1_000)]
+        queries: usize,
+        #[arg(short, default_value_t = 10)]
+        k: usize,
+        #[arg(long, value_enum, default_value = "hashing")]
+        embedder: BenchEmbedder,
+    },
+    /// The embedding model alone: tokens/s on texts cut to its token budget.
+    Embed {
+        /// A BEIR-layout directory; its first --texts abstracts are embedded.
+        #[arg(long)]
+        dataset: Option<PathBuf>,
+        #[arg(long, default_value_t = 2_000)]
+        texts: usize,
+        #[arg(long, default_value_t = 32)]
+        batch: usize,
+    },
+}
+
+pub async fn run(mut settings: Settings, args: BenchArgs) -> Result<ExitCode> {
+    let run_dir = settings
+        .data_dir
+        .join("bench")
+        .join(format!("run-{}", std::process::id()));
+    settings.data_dir = run_dir.clone();
+    let result = match args.what {
+        BenchCommand::Ingest {
+            chunks,
+            dataset,
+            embedder,
+        } => {
+            use_embedder(&mut settings, embedder);
+            ingest(settings, chunks, dataset, args.json).await
+        }
+        BenchCommand::Search {
+            chunks,
+            queries,
+            k,
+            embedder,
+        } => {
+            use_embedder(&mut settings, embedder);
+            search(settings, chunks, queries, k, args.json).await
+        }
+        BenchCommand::Embed {
+            dataset,
+            texts,
+            batch,
+        } => embed(settings, dataset, texts, batch, args.json).await,
+    };
+    if !args.keep && run_dir.exists() {
+        fs_err::remove_dir_all(&run_dir)?;
+    }
+    result
+}
+
+fn use_embedder(settings: &mut Settings, choice: BenchEmbedder) {
+    if choice == BenchEmbedder::Hashing {
+        settings.embedder.kind = EmbedderKind::Hashing;
+    }
+}
+
+async fn ingest(
+    settings: Settings,
+    chunks: usize,
+    dataset: Option<PathBuf>,
+    json: bool,
+) -> Result<ExitCode> {
+    let app = super::open(settings).await?;
+    let brand = app.brand("bench", true).await?;
+    let progress = ProgressObserver::new("ingesting");
+    let report = match dataset {
+        Some(dir) => {
+            let data = tokio::task::spawn_blocking(move || load_beir(&dir, "test")).await??;
+            app.ingest_texts(&brand, data.corpus, &[], &progress)
+                .await?
+        }
+        None => app.ingest_synthetic(&brand, chunks, &progress).await?,
+    };
+    progress.finish();
+    let index_bytes = directory_bytes(&app.settings.index_dir());
+    let summary = serde_json::json!({
+        "embedder": app.embedder().model_id(),
+        "documents": report.files,
+        "chunks": report.chunks,
+        "embedded": report.embedded,
+        "seconds": report.seconds,
+        "chunks_per_second": report.chunks as f64 / report.seconds,
+        "index_mb": index_bytes as f64 / 1e6,
+        "peak_rss_mb": peak_rss_mb(),
+    });
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!(
+            "ingest: {} documents → {} chunks in {:.2}s = {:.0} chunks/s end to end ({})",
+            report.files,
+            report.chunks,
+            report.seconds,
+            report.chunks as f64 / report.seconds,
+            app.embedder().model_id()
+        );
+        println!(
+            "index on disk {:.1} MB, peak RSS {:.0} MB",
+            index_bytes as f64 / 1e6,
+            peak_rss_mb().unwrap_or(0.0)
+        );
+    }
+    app.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn search(
+    settings: Settings,
+    chunks: usize,
+    queries: usize,
+    k: usize,
+    json: bool,
+) -> Result<ExitCode> {
+    let app = super::open(settings).await?;
+    let brand = app.brand("bench", true).await?;
+    let progress = ProgressObserver::new("building corpus");
+    let report = app.ingest_synthetic(&brand, chunks, &progress).await?;
+    progress.finish();
+    let mut generator = SyntheticText::new(7, 30_000);
+    let texts: Vec<String> = (0..queries).map(|_| generator.query()).collect();
+    let modes = [SearchMode::Bm25, SearchMode::Vector, SearchMode::Hybrid];
+    let summaries = app.bench_search(&brand, texts, k, &modes).await?;
+    let index_bytes = directory_bytes(&app.settings.index_dir());
+    let store_bytes = fs_err::metadata(app.settings.data_dir.join("brandpilot.db"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "chunks": report.chunks, "k": k, "latency": summaries,
+                "index_mb": index_bytes as f64 / 1e6, "store_mb": store_bytes as f64 / 1e6,
+                "peak_rss_mb": peak_rss_mb(), "embedder": app.embedder().model_id(),
+            }))?
+        );
+    } else {
+        println!(
+            "search over {} chunks, k={k}, query embedding excluded ({}):",
+            report.chunks,
+            app.embedder().model_id()
+        );
+        println!("mode     queries  p50 ms  p99 ms  mean ms");
+        for s in &summaries {
+            println!(
+                "{:<8} {:>7} {:>7.2} {:>7.2} {:>8.2}",
+                s.mode, s.queries, s.p50_ms, s.p99_ms, s.mean_ms
+            );
+        }
+        println!(
+            "index on disk {:.1} MB (store {:.1} MB), peak RSS {:.0} MB",
+            index_bytes as f64 / 1e6,
+            store_bytes as f64 / 1e6,
+            peak_rss_mb().unwrap_or(0.0)
+        );
+    }
+    app.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn embed(
+    settings: Settings,
+    dataset: Option<PathBuf>,
+    count: usize,
+    batch: usize,
+    json: bool,
+) -> Result<ExitCode> {
+    let choice = tokio::task::spawn_blocking({
+        let settings = settings.clone();
+        move || brandpilot_app::build_embedder(&settings)
+    })
+    .await??;
+    if let Some(note) = &choice.note {
+        eprintln!("warning: {note}");
+    }
+    let texts: Vec<String> = match dataset {
+        Some(dir) => {
+            let data = tokio::task::spawn_blocking(move || load_beir(&dir, "test")).await??;
+            data.corpus
+                .into_iter()
+                .take(count)
+                .map(|d| format!("{} {}", d.title, d.text))
+                .collect()
+        }
+        None => {
+            let mut generator = SyntheticText::new(3, 30_000);
+            (0..count).map(|_| generator.paragraph(200)).collect()
+        }
+    };
+    let rss_before = peak_rss_mb();
+    let result = tokio::task::spawn_blocking(move || {
+        bench_embedder(&choice.embedder, &choice.counter, &texts, batch)
+    })
+    .await?
+    .context("embedding failed")?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"result": result, "peak_rss_mb": peak_rss_mb()})
+            )?
+        );
+    } else {
+        println!(
+            "{}: {} texts, {} tokens in {:.2}s = {:.0} tokens/s, {:.1} texts/s; peak RSS {:.0} MB (before embedding {:.0} MB)",
+            result.model,
+            result.texts,
+            result.tokens,
+            result.seconds,
+            result.tokens_per_second,
+            result.texts_per_second,
+            peak_rss_mb().unwrap_or(0.0),
+            rss_before.unwrap_or(0.0)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,83 @@
+//! One module per command. Each opens the app, calls one use case and prints the result as
+//! text for a person or, with `--json`, as JSON for a program.
+
+pub mod bench;
+pub mod eval;
+pub mod ingest;
+pub mod search;
+pub mod sources;
+
+use anyhow::{Context, Result};
+use brandpilot_app::{Brandpilot, Settings};
+use brandpilot_extract::PdfRunner;
+use std::process::ExitCode;
+
+/// Opens the app with PDFs parsed in a child process of this binary.
+pub async fn open(settings: Settings) -> Result<Brandpilot> {
+    let runner = if settings.extract.pdf_subprocess {
+        let program = std::env::current_exe().context("cannot locate the brandpilot binary")?;
+        PdfRunner::Subprocess {
+            program,
+            args: vec!["__extract-pdf".into()],
+        }
+    } else {
+        PdfRunner::InProcess
+    };
+    let app = Brandpilot::open(settings, runner).await?;
+    if let Some(note) = &app.embedder_note {
+        eprintln!("warning: {note}");
+    }
+    Ok(app)
+}
+
+pub async fn reindex(settings: Settings) -> Result<ExitCode> {
+    let app = open(settings).await?;
+    let report = app.reindex().await?;
+    println!(
+        "reindexed {} chunks ({} embedded with {})",
+        report.upserted,
+        report.embedded,
+        app.embedder().model_id()
+    );
+    app.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show_settings(settings: &Settings) -> Result<ExitCode> {
+    let mut shown = settings.clone();
+    for secret in [
+        &mut shown.embedder.api_key,
+        &mut shown.transcription.api_key,
+    ] {
+        if secret.is_some() {
+            *secret = Some("***".into());
+        }
+    }
+    println!("{}", toml::to_string_pretty(&shown)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The binary is compiled for x86-64-v3 (AVX2, FMA); on an older CPU it would die with an
+/// illegal instruction somewhere deep in a kernel. Say so plainly instead.
+pub fn check_cpu() -> Result<()> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let missing: Vec<&str> = [
+            ("avx2", std::arch::is_x86_feature_detected!("avx2")),
+            ("fma", std::arch::is_x86_feature_detected!("fma")),
+            ("f16c", std::arch::is_x86_feature_detected!("f16c")),
+        ]
+        .into_iter()
+        .filter(|(_, present)| !present)
+        .map(|(name, _)| name)
+        .collect();
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "this CPU lacks {} which this build of brandpilot needs; rebuild with \
+                 RUSTFLAGS=\"-C target-cpu=native\" on this machine",
+                missing.join(", ")
+            );
+        }
+    }
+    Ok(())
+}

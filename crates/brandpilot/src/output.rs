@@ -1,0 +1,143 @@
+//! Terminal output: logging setup, progress bars and passage rendering with highlighted
+//! query terms. JSON output bypasses all of this.
+
+use brandpilot_app::{FileOutcome, IngestObserver};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+
+pub fn init_logging(filter: Option<&str>) {
+    let filter = filter
+        .map(str::to_owned)
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .unwrap_or_else(|| "warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr);
+    if std::io::stderr().is_terminal() {
+        builder.init();
+    } else {
+        builder.json().init();
+    }
+}
+
+/// A progress bar on stderr when it is a terminal; silent otherwise.
+pub struct ProgressObserver {
+    bar: ProgressBar,
+}
+
+impl ProgressObserver {
+    pub fn new(what: &str) -> Self {
+        let bar = if std::io::stderr().is_terminal() {
+            ProgressBar::new(0)
+        } else {
+            ProgressBar::hidden()
+        };
+        let template = format!("{what} {{bar:30}} {{pos}}/{{len}} {{per_sec}} {{wide_msg}}");
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        Self { bar }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl IngestObserver for ProgressObserver {
+    fn started(&self, total: usize) {
+        self.bar.set_length(total as u64);
+    }
+    fn finished_one(&self, origin: &str, outcome: &FileOutcome) {
+        self.bar.inc(1);
+        if let FileOutcome::Failed { reason } = outcome {
+            self.bar.suspend(|| eprintln!("failed: {origin}: {reason}"));
+        }
+        let name = origin.rsplit('/').next().unwrap_or(origin);
+        self.bar.set_message(name.to_owned());
+    }
+}
+
+/// Wraps the query's words in bold when printing to a terminal.
+pub fn highlight(text: &str, query: &str, enabled: bool) -> String {
+    if !enabled {
+        return text.to_owned();
+    }
+    let terms: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| t.chars().count() >= 3)
+        .map(str::to_lowercase)
+        .collect();
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.is_empty() {
+            return;
+        }
+        let lower = word.to_lowercase();
+        if terms.iter().any(|t| {
+            lower.starts_with(t.as_str()) || t.starts_with(lower.as_str()) && lower.len() >= 3
+        }) {
+            out.push_str("\x1b[1;33m");
+            out.push_str(word);
+            out.push_str("\x1b[0m");
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_alphanumeric() {
+            word.push(ch);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// A passage cut to about `max_chars`, on a character boundary, on one line.
+pub fn snippet(text: &str, max_chars: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max_chars {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max_chars).collect();
+    let cut = cut
+        .rsplit_once(' ')
+        .map_or(cut.as_str(), |(head, _)| head)
+        .to_owned();
+    format!("{cut} …")
+}
+
+/// Peak resident memory of this process, from the kernel's high-water mark.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlights_whole_words_matching_query_terms() {
+        let out = highlight("Refunds take 5 days; refund policy.", "refund window", true);
+        assert_eq!(
+            out,
+            "\x1b[1;33mRefunds\x1b[0m take 5 days; \x1b[1;33mrefund\x1b[0m policy."
+        );
+        assert_eq!(highlight("Refunds", "refund", false), "Refunds");
+    }
+
+    #[test]
+    fn snippets_cut_between_words() {
+        assert_eq!(snippet("one  two\nthree", 100), "one two three");
+        assert_eq!(snippet("alpha beta gamma delta", 12), "alpha beta …");
+        assert_eq!(snippet("ééééé ééééé", 7), "ééééé …");
+    }
+}
