@@ -19,10 +19,6 @@ use std::time::Instant;
 /// Bumped whenever chunking or extraction changes what a file turns into.
 pub(crate) const PIPELINE_VERSION: &str = "ingest-v1";
 
-/// How many chunks to store before bringing the indexes up to date mid-batch, so a long run
-/// makes its progress searchable (and durable in the indexes) as it goes.
-const SYNC_EVERY_CHUNKS: usize = 20_000;
-
 /// What happened to one input.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -123,7 +119,7 @@ impl Brandpilot {
             self.store
                 .update_job(job, "running", done as u64 + 1, files.len() as u64, None)
                 .await?;
-            if since_sync >= SYNC_EVERY_CHUNKS {
+            if since_sync >= self.settings.ingest.sync_every_chunks {
                 self.sync_indexes().await?;
                 since_sync = 0;
             }
@@ -182,7 +178,7 @@ impl Brandpilot {
             }
             report.record(&document.origin, &outcome);
             observer.finished_one(&document.origin, &outcome);
-            if since_sync >= SYNC_EVERY_CHUNKS {
+            if since_sync >= self.settings.ingest.sync_every_chunks {
                 self.sync_indexes().await?;
                 since_sync = 0;
             }

@@ -133,6 +133,11 @@ impl Brandpilot {
             .ok_or_else(|| AppError::UnknownBrand(name.to_owned()))
     }
 
+    /// Documents in the BM25 index and vectors in the vector index.
+    pub fn index_sizes(&self) -> Result<(u64, usize)> {
+        Ok((self.retriever.bm25.len(), self.retriever.vectors.len()?))
+    }
+
     /// Makes indexes and store durable and releases the database.
     pub async fn close(self) {
         self.store.close().await;

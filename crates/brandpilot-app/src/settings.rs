@@ -20,6 +20,7 @@ pub struct Settings {
     pub retrieval: RetrievalSettings,
     pub extract: ExtractSettings,
     pub transcription: TranscriptionSettings,
+    pub ingest: IngestSettings,
 }
 
 impl Default for Settings {
@@ -34,6 +35,7 @@ impl Default for Settings {
             retrieval: RetrievalSettings::default(),
             extract: ExtractSettings::default(),
             transcription: TranscriptionSettings::default(),
+            ingest: IngestSettings::default(),
         }
     }
 }
@@ -204,6 +206,22 @@ impl Default for TranscriptionSettings {
             model: "whisper-1".into(),
             timeout_secs: 600,
             ffmpeg: PathBuf::from("ffmpeg"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestSettings {
+    /// Chunks stored between two index syncs in a long ingestion: lower makes progress
+    /// searchable sooner, higher commits the indexes less often.
+    pub sync_every_chunks: usize,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self {
+            sync_every_chunks: 20_000,
         }
     }
 }

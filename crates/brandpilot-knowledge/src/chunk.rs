@@ -138,11 +138,13 @@ impl<'a> Chunker<'a> {
     }
 
     /// Structure changes start a new chunk: a heading, or a different page or heading path.
+    /// A heading always stays with what follows it, whatever that block's page or path.
     fn starts_section(&self, index: usize) -> bool {
         let (previous, block) = (self.blocks[index - 1], self.blocks[index]);
-        (block.is_heading && !previous.is_heading)
-            || block.page != previous.page
-            || (block.heading_path != previous.heading_path && !previous.is_heading)
+        !previous.is_heading
+            && (block.is_heading
+                || block.page != previous.page
+                || block.heading_path != previous.heading_path)
     }
 
     /// Splits the blocks of a section into units that each fit the budget.

@@ -220,7 +220,7 @@ fn headings_and_pages_start_new_chunks_and_set_locators() {
 #[test]
 fn transcript_cues_merge_with_their_time_span_and_csv_rows_with_their_range() {
     let cue = |i: u64| Block {
-        text: format!("cue number {i} says something"),
+        text: format!("cue number {i} says words"),
         start_ms: Some(i * 1000),
         end_ms: Some(i * 1000 + 900),
         ..Block::default()

@@ -1,0 +1,278 @@
+//! The knowledge base as a user meets it: ingest a folder, search it with citations,
+//! re-ingest (no-op), change a file (replaced), remove a source (gone everywhere), keep
+//! brands apart, and carry on past broken files.
+
+use brandpilot_app::settings::EmbedderKind;
+use brandpilot_app::{Brandpilot, Quiet, Settings};
+use brandpilot_core::{SearchMode, SourceStatus};
+use brandpilot_extract::PdfRunner;
+use std::path::Path;
+
+async fn open(dir: &Path) -> Brandpilot {
+    let mut settings = Settings::default();
+    settings.data_dir = dir.join("data");
+    settings.models_dir = dir.join("no-models");
+    settings.embedder.kind = EmbedderKind::Hashing;
+    Brandpilot::open(settings, PdfRunner::InProcess)
+        .await
+        .unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn sample_docs(dir: &Path) {
+    write(
+        dir,
+        "docs/refunds.md",
+        "# Refunds\n\nOpened bags cannot be returned for change of mind.\n\n## Damaged\n\nDamaged parcels are refunded in full within 14 days.",
+    );
+    write(
+        dir,
+        "docs/shipping.txt",
+        "Orders before eleven ship the same day.\n\nNext-day delivery costs four pounds fifty.",
+    );
+    write(
+        dir,
+        "docs/menu.csv",
+        "item,price\nOat-milk latte,3.80\nFlat white,3.30\n",
+    );
+    write(
+        dir,
+        "docs/training.srt",
+        "1\n00:00:01,000 --> 00:00:04,000\nSteam oat milk to sixty degrees.\n",
+    );
+}
+
+#[tokio::test]
+async fn ingest_search_reingest_change_and_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    sample_docs(dir.path());
+    let app = open(dir.path()).await;
+    let brand = app.brand("northwind", true).await.unwrap();
+
+    let report = app
+        .ingest_paths(&brand, &[dir.path().join("docs")], &[], &Quiet)
+        .await
+        .unwrap();
+    assert_eq!((report.files, report.added, report.failed.len()), (4, 4, 0));
+    let chunks_after_first = app.store.count_chunks().await.unwrap();
+    assert_eq!(
+        app.index_sizes().unwrap(),
+        (chunks_after_first, chunks_after_first as usize)
+    );
+
+    // Every format is searchable, with a locator that says where the passage is.
+    let results = app
+        .search(
+            &brand,
+            "damaged parcels refunded",
+            3,
+            SearchMode::Hybrid,
+            &[],
+        )
+        .await
+        .unwrap();
+    let top = &results.passages[0];
+    assert!(top.text.contains("Damaged parcels"), "{:?}", top.text);
+    assert_eq!(
+        top.locator.heading_path,
+        vec!["Refunds".to_string(), "Damaged".to_string()]
+    );
+    assert!(
+        !results.semantic,
+        "the hashing embedder must be reported as lexical"
+    );
+    let latte = app
+        .search(&brand, "oat-milk latte price", 1, SearchMode::Bm25, &[])
+        .await
+        .unwrap();
+    assert_eq!(latte.passages[0].locator.rows, Some((1, 2)));
+    let steam = app
+        .search(&brand, "steam oat milk", 1, SearchMode::Bm25, &[])
+        .await
+        .unwrap();
+    assert_eq!(steam.passages[0].locator.start_ms, Some(1000));
+
+    // Unchanged content: a no-op, nothing re-embedded.
+    let again = app
+        .ingest_paths(&brand, &[dir.path().join("docs")], &[], &Quiet)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.unchanged, again.added, again.updated, again.embedded),
+        (4, 0, 0, 0)
+    );
+    assert_eq!(app.store.count_chunks().await.unwrap(), chunks_after_first);
+
+    // Changed content replaces the old chunks: the old text is no longer found.
+    write(
+        dir.path(),
+        "docs/shipping.txt",
+        "Orders ship on Tuesdays and Fridays only.",
+    );
+    let changed = app
+        .ingest_paths(&brand, &[dir.path().join("docs")], &[], &Quiet)
+        .await
+        .unwrap();
+    assert_eq!((changed.updated, changed.unchanged), (1, 3));
+    let old = app
+        .search(&brand, "next-day delivery pounds", 5, SearchMode::Bm25, &[])
+        .await
+        .unwrap();
+    assert!(
+        old.passages.iter().all(|p| !p.text.contains("Next-day")),
+        "stale chunk still found"
+    );
+    let new = app
+        .search(&brand, "Tuesdays Fridays", 1, SearchMode::Hybrid, &[])
+        .await
+        .unwrap();
+    assert!(new.passages[0].text.contains("Tuesdays"));
+    let total = app.store.count_chunks().await.unwrap();
+    assert_eq!(app.index_sizes().unwrap(), (total, total as usize));
+
+    // Removing a source removes its chunks from the store and both indexes.
+    let sources = app.list_sources(&brand).await.unwrap();
+    let refunds = sources
+        .iter()
+        .find(|s| s.origin.ends_with("refunds.md"))
+        .unwrap();
+    app.remove_source(&brand, refunds.id).await.unwrap();
+    for mode in [SearchMode::Bm25, SearchMode::Vector, SearchMode::Hybrid] {
+        let hits = app
+            .search(&brand, "damaged parcels refunded", 10, mode, &[])
+            .await
+            .unwrap();
+        assert!(
+            hits.passages.iter().all(|p| p.source_id != refunds.id),
+            "{mode}: removed source found"
+        );
+    }
+    let remaining = app.store.count_chunks().await.unwrap();
+    assert_eq!(remaining, total - refunds.chunk_count);
+    assert_eq!(app.index_sizes().unwrap(), (remaining, remaining as usize));
+    assert!(
+        app.remove_source(&brand, refunds.id).await.is_err(),
+        "removing twice is an error"
+    );
+
+    // The indexes rebuilt from the store give the same answers.
+    let before = app
+        .search(&brand, "oat milk", 5, SearchMode::Hybrid, &[])
+        .await
+        .unwrap();
+    app.reindex().await.unwrap();
+    let after = app
+        .search(&brand, "oat milk", 5, SearchMode::Hybrid, &[])
+        .await
+        .unwrap();
+    let ids = |r: &brandpilot_app::SearchResults| {
+        r.passages.iter().map(|p| p.chunk_id).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&before), ids(&after));
+}
+
+#[tokio::test]
+async fn brands_never_see_each_other_and_tags_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a/secret.txt",
+        "Acme launches the quantum espresso machine in March.",
+    );
+    write(
+        dir.path(),
+        "b/public.txt",
+        "Rival sells ordinary espresso machines.",
+    );
+    write(
+        dir.path(),
+        "b/tagged.txt",
+        "Rival espresso machine warranty lasts two years.",
+    );
+    let app = open(dir.path()).await;
+    let acme = app.brand("acme", true).await.unwrap();
+    let rival = app.brand("rival", true).await.unwrap();
+    app.ingest_paths(&acme, &[dir.path().join("a")], &[], &Quiet)
+        .await
+        .unwrap();
+    app.ingest_paths(&rival, &[dir.path().join("b/public.txt")], &[], &Quiet)
+        .await
+        .unwrap();
+    app.ingest_paths(
+        &rival,
+        &[dir.path().join("b/tagged.txt")],
+        &["warranty".into()],
+        &Quiet,
+    )
+    .await
+    .unwrap();
+
+    for mode in [SearchMode::Bm25, SearchMode::Vector, SearchMode::Hybrid] {
+        let hits = app
+            .search(&rival, "quantum espresso machine March", 10, mode, &[])
+            .await
+            .unwrap();
+        assert!(!hits.passages.is_empty());
+        assert!(
+            hits.passages.iter().all(|p| !p.text.contains("quantum")),
+            "{mode}: leaked across brands"
+        );
+        let tagged = app
+            .search(&rival, "espresso machine", 10, mode, &["warranty".into()])
+            .await
+            .unwrap();
+        assert_eq!(tagged.passages.len(), 1, "{mode}");
+        assert!(tagged.passages[0].text.contains("warranty"));
+    }
+    assert!(app.brand("nobody", false).await.is_err());
+}
+
+#[tokio::test]
+async fn broken_files_are_recorded_and_the_batch_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "in/good.md", "# Good\n\nThis file is fine.");
+    write(
+        dir.path(),
+        "in/broken.pdf",
+        "%PDF-1.7\n1 0 obj << /Type /Catalog",
+    );
+    write(dir.path(), "in/empty.txt", "");
+    std::fs::write(
+        dir.path().join("in/program.exe"),
+        [0x4d, 0x5a, 0x90, 0x00, 0x03],
+    )
+    .unwrap();
+    let app = open(dir.path()).await;
+    let brand = app.brand("acme", true).await.unwrap();
+    let report = app
+        .ingest_paths(&brand, &[dir.path().join("in")], &[], &Quiet)
+        .await
+        .unwrap();
+    assert_eq!(report.added, 1);
+    assert_eq!(report.failed.len(), 3, "{:?}", report.failed);
+    let sources = app.list_sources(&brand).await.unwrap();
+    let broken = sources
+        .iter()
+        .find(|s| s.origin.ends_with("broken.pdf"))
+        .unwrap();
+    assert_eq!(broken.status, SourceStatus::Failed);
+    assert!(broken.error.as_deref().is_some_and(|e| !e.is_empty()));
+    // A failed file is retried on the next run (it has no stored hash), still failing cleanly.
+    let again = app
+        .ingest_paths(&brand, &[dir.path().join("in")], &[], &Quiet)
+        .await
+        .unwrap();
+    assert_eq!((again.unchanged, again.failed.len()), (1, 3));
+    let missing = app
+        .ingest_paths(&brand, &[dir.path().join("missing")], &[], &Quiet)
+        .await;
+    assert!(
+        missing.is_err(),
+        "a path that does not exist is an error, not an empty success"
+    );
+}

@@ -1,0 +1,214 @@
+//! The command line as a user (or a crash) meets it, driving the real binary.
+
+use brandpilot_app::settings::EmbedderKind;
+use brandpilot_app::{Brandpilot, Settings};
+use brandpilot_extract::PdfRunner;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_brandpilot");
+
+fn brandpilot(data: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--models-dir")
+        .arg(data.join("no-models"))
+        .env("BRANDPILOT__EMBEDDER__KIND", "hashing")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{:?} failed: {}",
+        command,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn corpus(dir: &Path, files: usize) -> PathBuf {
+    let root = dir.join("corpus");
+    for i in 0..files {
+        let sub = root.join(format!("part{}", i % 7));
+        std::fs::create_dir_all(&sub).unwrap();
+        let text: String = (0..6)
+            .map(|p| {
+                format!(
+                    "Document {i} paragraph {p} mentions roast profile {} and grind size {}.\n\n",
+                    i * 7 + p,
+                    p * 3
+                )
+            })
+            .collect();
+        std::fs::write(
+            sub.join(format!("doc{i}.md")),
+            format!("# Document {i}\n\n{text}"),
+        )
+        .unwrap();
+    }
+    root
+}
+
+async fn open(data: &Path) -> Brandpilot {
+    let mut settings = Settings::default();
+    settings.data_dir = data.to_path_buf();
+    settings.embedder.kind = EmbedderKind::Hashing;
+    Brandpilot::open(settings, PdfRunner::InProcess)
+        .await
+        .unwrap()
+}
+
+/// Chunk count, index sizes and every source's status.
+async fn state(data: &Path) -> (u64, (u64, usize), Vec<String>) {
+    let app = open(data).await;
+    let brand = app.brand("crash", false).await.unwrap();
+    let chunks = app.store.count_chunks().await.unwrap();
+    let sizes = app.index_sizes().unwrap();
+    let statuses = app
+        .list_sources(&brand)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.status.to_string())
+        .collect();
+    app.close().await;
+    (chunks, sizes, statuses)
+}
+
+#[tokio::test]
+async fn ingestion_killed_mid_way_resumes_without_duplicates_or_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = corpus(dir.path(), 400);
+    let data = dir.path().join("data");
+    let ingest = |data: &Path| {
+        let mut command = brandpilot(data);
+        command
+            .env("BRANDPILOT__INGEST__SYNC_EVERY_CHUNKS", "40")
+            .args(["ingest", "--brand", "crash"])
+            .arg(&files);
+        command
+    };
+
+    // Kill the first run once a good part (but not all) of the corpus is stored.
+    let mut child = ingest(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let database = data.join("brandpilot.db");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut observed = 0;
+    while Instant::now() < deadline {
+        if database.exists() {
+            if let Ok(store) =
+                brandpilot_store::Store::open(&format!("sqlite://{}", database.display())).await
+            {
+                observed = store.count_chunks().await.unwrap_or(0);
+                store.close().await;
+            }
+        }
+        if observed >= 200 || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap(); // SIGKILL: no destructors, no flushes.
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the run finished before it could be killed; make the corpus bigger"
+    );
+    assert!(
+        observed >= 200,
+        "only {observed} chunks stored before the kill"
+    );
+
+    // Run again to completion, and once more in a fresh directory as the reference.
+    run(&mut ingest(&data));
+    let reference = dir.path().join("reference");
+    run(&mut ingest(&reference));
+
+    let (chunks, sizes, statuses) = state(&data).await;
+    let (expected, _, _) = state(&reference).await;
+    assert_eq!(
+        chunks, expected,
+        "duplicate or missing chunks after the crash"
+    );
+    assert_eq!(
+        sizes,
+        (chunks, chunks as usize),
+        "indexes disagree with the store"
+    );
+    assert_eq!(statuses.len(), 400);
+    assert!(statuses.iter().all(|s| s == "ready"), "{statuses:?}");
+
+    // A third run is a no-op.
+    let out = run(&mut ingest(&data));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("0 added, 0 updated, 400 unchanged, 0 failed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn search_prints_citations_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let docs = dir.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    std::fs::write(
+        docs.join("policy.md"),
+        "# Policy\n\n## Refunds\n\nOpened bags cannot be refunded.\n\n## Shipping\n\nWe ship on weekdays.",
+    )
+    .unwrap();
+    run(brandpilot(&data)
+        .args(["ingest", "--brand", "acme"])
+        .arg(&docs));
+
+    let out =
+        run(brandpilot(&data).args(["search", "refund opened bags", "--brand", "acme", "-k", "1"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("[1] Policy — Policy › Refunds"), "{text}");
+    assert!(
+        text.contains("lexical matching only"),
+        "the fallback embedder must be named: {text}"
+    );
+
+    let out = run(brandpilot(&data).args([
+        "search", "weekdays", "--brand", "acme", "--json", "--mode", "bm25",
+    ]));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let passage = &json["passages"][0];
+    assert_eq!(
+        passage["locator"]["heading_path"],
+        serde_json::json!(["Policy", "Shipping"])
+    );
+    assert!(
+        passage["source_origin"]
+            .as_str()
+            .unwrap()
+            .ends_with("policy.md")
+    );
+    assert_eq!(json["semantic"], false);
+
+    // Unknown brand and bad mode are clear errors, not panics.
+    let out = brandpilot(&data)
+        .args(["search", "x", "--brand", "nobody"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no brand named \"nobody\""));
+    let out = brandpilot(&data)
+        .args(["search", "x", "--brand", "acme", "--mode", "fuzzy"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
