@@ -14,7 +14,7 @@
 mod error;
 mod hashing;
 mod hf_tokenizer;
-// `mod llama;` (the in-process llama.cpp BERT embedder) joins here.
+pub mod llama;
 mod model_files;
 mod openai;
 mod windows;
@@ -23,6 +23,7 @@ mod words;
 pub use error::{EmbedError, Result};
 pub use hashing::HashingEmbedder;
 pub use hf_tokenizer::HfTokenizer;
+pub use llama::LlamaEmbedder;
 pub use model_files::{ModelFiles, Pooling, resolve_model, resolve_model_with_hub_cache};
 pub use openai::{ApiKey, OpenAiConfig, OpenAiEmbedder};
 pub use windows::{WindowedEmbedder, split_into_windows};
