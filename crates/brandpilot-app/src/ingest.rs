@@ -102,27 +102,12 @@ impl Brandpilot {
         let mut since_sync = 0;
         for (done, path) in files.iter().enumerate() {
             let origin = origin_of(path);
-            let outcome = match self.ingest_file(brand, path, &origin, tags).await {
-                Ok((outcome, embedded)) => {
-                    report.embedded += embedded;
-                    outcome
-                }
-                Err(error) => FileOutcome::Failed {
-                    reason: error.to_string(),
-                },
-            };
-            if let FileOutcome::Added { chunks } | FileOutcome::Updated { chunks } = outcome {
-                since_sync += chunks;
-            }
-            report.record(&origin, &outcome);
-            observer.finished_one(&origin, &outcome);
+            let result = self.ingest_file(brand, path, &origin, tags).await;
+            self.record_outcome(&mut report, &mut since_sync, &origin, result, observer)
+                .await?;
             self.store
                 .update_job(job, "running", done as u64 + 1, files.len() as u64, None)
                 .await?;
-            if since_sync >= self.settings.ingest.sync_every_chunks {
-                self.sync_indexes().await?;
-                since_sync = 0;
-            }
         }
         self.sync_indexes().await?;
         self.store
@@ -161,31 +146,53 @@ impl Brandpilot {
                 title: Some(document.title),
                 blocks,
             };
-            let outcome = match self
+            let result = self
                 .store_source(brand, source, tags, |_| Ok(extracted))
-                .await
-            {
-                Ok((outcome, embedded)) => {
-                    report.embedded += embedded;
-                    outcome
-                }
-                Err(error) => FileOutcome::Failed {
-                    reason: error.to_string(),
-                },
-            };
-            if let FileOutcome::Added { chunks } | FileOutcome::Updated { chunks } = outcome {
-                since_sync += chunks;
-            }
-            report.record(&document.origin, &outcome);
-            observer.finished_one(&document.origin, &outcome);
-            if since_sync >= self.settings.ingest.sync_every_chunks {
-                self.sync_indexes().await?;
-                since_sync = 0;
-            }
+                .await;
+            self.record_outcome(
+                &mut report,
+                &mut since_sync,
+                &document.origin,
+                result,
+                observer,
+            )
+            .await?;
         }
         self.sync_indexes().await?;
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
+    }
+
+    /// Tallies one source's outcome, tells the observer, and syncs the indexes when enough
+    /// chunks have been stored since the last sync. A source's failure is its own outcome;
+    /// only a failure to sync ends the batch.
+    async fn record_outcome(
+        &self,
+        report: &mut IngestReport,
+        since_sync: &mut usize,
+        origin: &str,
+        result: Result<(FileOutcome, usize)>,
+        observer: &dyn IngestObserver,
+    ) -> Result<()> {
+        let outcome = match result {
+            Ok((outcome, embedded)) => {
+                report.embedded += embedded;
+                outcome
+            }
+            Err(error) => FileOutcome::Failed {
+                reason: error.to_string(),
+            },
+        };
+        if let FileOutcome::Added { chunks } | FileOutcome::Updated { chunks } = outcome {
+            *since_sync += chunks;
+        }
+        report.record(origin, &outcome);
+        observer.finished_one(origin, &outcome);
+        if *since_sync >= self.settings.ingest.sync_every_chunks {
+            self.sync_indexes().await?;
+            *since_sync = 0;
+        }
+        Ok(())
     }
 
     async fn ingest_file(
