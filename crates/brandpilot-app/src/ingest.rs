@@ -245,10 +245,11 @@ impl Brandpilot {
         let content_hash =
             ContentHash::of_parts(&[&input.bytes_hash.0, self.pipeline_fingerprint.as_bytes()]);
         let existing = self.store.find_source(brand.id, &input.origin).await?;
-        if let Some(existing) = &existing {
-            if existing.content_hash == Some(content_hash) && existing.tags == tags {
-                return Ok((FileOutcome::Unchanged, 0));
-            }
+        if let Some(existing) = &existing
+            && existing.content_hash == Some(content_hash)
+            && existing.tags == tags
+        {
+            return Ok((FileOutcome::Unchanged, 0));
         }
         let source = self
             .store

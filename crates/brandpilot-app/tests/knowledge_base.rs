@@ -9,9 +9,11 @@ use brandpilot_extract::PdfRunner;
 use std::path::Path;
 
 async fn open(dir: &Path) -> Brandpilot {
-    let mut settings = Settings::default();
-    settings.data_dir = dir.join("data");
-    settings.models_dir = dir.join("no-models");
+    let mut settings = Settings {
+        data_dir: dir.join("data"),
+        models_dir: dir.join("no-models"),
+        ..Settings::default()
+    };
     settings.embedder.kind = EmbedderKind::Hashing;
     Brandpilot::open(settings, PdfRunner::InProcess)
         .await

@@ -257,7 +257,7 @@ impl<'a> Chunker<'a> {
         let mut token_count = self.counter.count(&text);
         // Token counts of parts add up for word-piece tokenizers, but a tokenizer may merge
         // across a boundary: never trust the sum when it matters.
-        while token_count > self.config.max_tokens && units.len() > 1 {
+        if token_count > self.config.max_tokens && units.len() > 1 {
             let (head, tail) = units.split_at(units.len() / 2);
             self.emit(head);
             self.emit(tail);

@@ -26,10 +26,10 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         // SQLITE_BUSY / SQLITE_LOCKED: another process holds the write lock past our timeout.
-        if let sqlx::Error::Database(db) = &error {
-            if matches!(db.code().as_deref(), Some("5") | Some("6") | Some("517")) {
-                return StoreError::Busy;
-            }
+        if let sqlx::Error::Database(db) = &error
+            && matches!(db.code().as_deref(), Some("5") | Some("6") | Some("517"))
+        {
+            return StoreError::Busy;
         }
         StoreError::Database(error)
     }

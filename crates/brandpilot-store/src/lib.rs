@@ -202,7 +202,7 @@ pub(crate) fn vector_to_bytes(vector: &[f32]) -> Vec<u8> {
 }
 
 pub(crate) fn vector_from_bytes(bytes: &[u8]) -> Result<Vec<f32>> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(StoreError::Corrupt(format!(
             "vector blob of {} bytes",
             bytes.len()

@@ -86,10 +86,10 @@ fn parse_scalar(text: &str) -> Value {
     if let Ok(integer) = text.parse::<i64>() {
         return Value::Integer(integer);
     }
-    if let Ok(float) = text.parse::<f64>() {
-        if text.contains('.') {
-            return Value::Float(float);
-        }
+    if let Ok(float) = text.parse::<f64>()
+        && text.contains('.')
+    {
+        return Value::Float(float);
     }
     match text {
         "true" => Value::Boolean(true),

@@ -57,8 +57,10 @@ fn corpus(dir: &Path, files: usize) -> PathBuf {
 }
 
 async fn open(data: &Path) -> Brandpilot {
-    let mut settings = Settings::default();
-    settings.data_dir = data.to_path_buf();
+    let mut settings = Settings {
+        data_dir: data.to_path_buf(),
+        ..Settings::default()
+    };
     settings.embedder.kind = EmbedderKind::Hashing;
     Brandpilot::open(settings, PdfRunner::InProcess)
         .await
@@ -106,13 +108,12 @@ async fn ingestion_killed_mid_way_resumes_without_duplicates_or_gaps() {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut observed = 0;
     while Instant::now() < deadline {
-        if database.exists() {
-            if let Ok(store) =
-                brandpilot_store::Store::open(&format!("sqlite://{}", database.display())).await
-            {
-                observed = store.count_chunks().await.unwrap_or(0);
-                store.close().await;
-            }
+        let url = format!("sqlite://{}", database.display());
+        if database.exists()
+            && let Ok(store) = brandpilot_store::Store::open(&url).await
+        {
+            observed = store.count_chunks().await.unwrap_or(0);
+            store.close().await;
         }
         if observed >= 200 || child.try_wait().unwrap().is_some() {
             break;

@@ -29,7 +29,10 @@ const LLAMA_MAX_SEQUENCES: usize = 256;
 /// 2-core x86-64 machine (see the crate's README table).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmbedderSettings {
-    /// Compute threads; 0 means one per available core.
+    /// Compute threads; 0 means one per available core. Give the embedder only cores it
+    /// has to itself: ggml's workers spin at a barrier after every operation, so when
+    /// another busy process takes one of them, throughput collapses (measured 10× slower
+    /// with 2 threads on 2 shared cores than with 1 thread).
     pub threads: usize,
     /// Tokens the packer puts into one llama batch. BERT attends over the whole batch,
     /// so cost grows with its square: ~256 is the sweet spot. Raised automatically to
