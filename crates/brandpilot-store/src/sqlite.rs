@@ -66,7 +66,30 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        // Two processes opening a new database at once (a CLI beside a server, a test
+        // watching a child) would both see no migrations applied and both create the
+        // tables; the loser fails. An exclusive lock on a file beside the database makes
+        // migrations run one process at a time; the second then finds them applied.
+        let lock_path = format!("{path}.migrate-lock");
+        let lock = fs_err::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| StoreError::CreateDir {
+                path: lock_path.clone(),
+                source,
+            })?;
+        let lock = tokio::task::spawn_blocking(move || lock.file().lock().map(|()| lock))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("migration lock task: {e}")))?
+            .map_err(|source| StoreError::CreateDir {
+                path: lock_path,
+                source,
+            })?;
+        let migrated = MIGRATOR.run(&pool).await;
+        drop(lock);
+        migrated?;
         Ok(Self { pool })
     }
 

@@ -295,3 +295,20 @@ async fn data_survives_reopening() {
     assert_eq!(reopened.count_chunks().await.unwrap(), 1);
     assert!(Store::open("postgres://localhost/x").await.is_err());
 }
+
+#[tokio::test]
+async fn concurrent_first_opens_of_a_new_database_all_succeed() {
+    // A CLI started beside a server, or a watcher beside a child, opens the same new file at
+    // the same moment; migrations must run once, not fail in the slower process.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let opens: Vec<_> = (0..6)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { Store::open(&url).await.map(|_| ()) })
+        })
+        .collect();
+    for open in opens {
+        open.await.unwrap().expect("every concurrent open succeeds");
+    }
+}
