@@ -139,8 +139,6 @@ pub struct RetrievalSettings {
     pub vector_weight: f32,
     /// Candidates fetched from each retriever before fusion.
     pub candidates: usize,
-    /// When set, MMR diversification with this relevance weight (1.0 = no diversity).
-    pub mmr_lambda: Option<f32>,
     pub title_boost: f32,
     pub heading_boost: f32,
     /// Up to this many admitted vectors, vector search is exact (brute force). 10k keeps an
@@ -156,7 +154,6 @@ impl Default for RetrievalSettings {
             bm25_weight: 1.0,
             vector_weight: 1.0,
             candidates: 100,
-            mmr_lambda: None,
             title_boost: 1.0,
             heading_boost: 1.0,
             exact_search_threshold: 10_000,
