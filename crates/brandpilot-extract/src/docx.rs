@@ -5,6 +5,7 @@
 //! budget, so a zip bomb stops at the cap whatever sizes the archive declares. This module
 //! must never trust sizes or counts written inside the archive.
 
+use crate::headings::HeadingStack;
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
 
@@ -219,7 +220,7 @@ fn resolve(reference: &BytesRef<'_>) -> Option<String> {
 
 fn build_document(paragraphs: Vec<Paragraph>, styles: &HashMap<String, u8>) -> ExtractedDocument {
     let mut blocks = Vec::new();
-    let mut headings: Vec<(u8, String)> = Vec::new();
+    let mut headings = HeadingStack::default();
     let mut title = None;
     for paragraph in paragraphs {
         let text = paragraph.text.trim().to_owned();
@@ -233,12 +234,8 @@ fn build_document(paragraphs: Vec<Paragraph>, styles: &HashMap<String, u8>) -> E
                 .or_else(|| heading_level(style_id))
         });
         let Some(level) = level else {
-            let heading_path = headings
-                .iter()
-                .map(|(_, heading)| heading.clone())
-                .collect();
             blocks.push(Block {
-                heading_path,
+                heading_path: headings.path(),
                 ..Block::paragraph(text)
             });
             continue;
@@ -247,13 +244,9 @@ fn build_document(paragraphs: Vec<Paragraph>, styles: &HashMap<String, u8>) -> E
         if title.is_none() && level <= 1 {
             title = Some(heading.clone());
         }
-        headings.retain(|(enclosing, _)| *enclosing < level);
-        headings.push((level, heading.clone()));
+        headings.enter(level, heading.clone());
         blocks.push(Block {
-            heading_path: headings
-                .iter()
-                .map(|(_, heading)| heading.clone())
-                .collect(),
+            heading_path: headings.path(),
             is_heading: true,
             ..Block::paragraph(heading)
         });

@@ -6,6 +6,7 @@
 //! This module must never fetch anything a page references, and must never recurse over
 //! the DOM (hostile pages nest deeply), so the walk uses an explicit stack.
 
+use crate::headings::HeadingStack;
 use brandpilot_core::SourceKind;
 use dom_query::{Document, NodeRef};
 
@@ -117,7 +118,7 @@ enum Step<'a> {
 /// `enclosing` are headings the content sits under that are not part of it.
 fn walk_blocks(root: NodeRef<'_>, enclosing: Vec<(u8, String)>) -> Vec<Block> {
     let mut builder = HtmlBlockBuilder {
-        headings: enclosing,
+        headings: HeadingStack::new(enclosing),
         ..HtmlBlockBuilder::default()
     };
     let mut stack = vec![Step::Enter(root)];
@@ -185,24 +186,17 @@ fn heading_level(name: &str) -> Option<u8> {
 struct HtmlBlockBuilder {
     blocks: Vec<Block>,
     current: String,
-    headings: Vec<(u8, String)>,
+    headings: HeadingStack,
 }
 
 impl HtmlBlockBuilder {
-    fn heading_path(&self) -> Vec<String> {
-        self.headings
-            .iter()
-            .map(|(_, title)| title.clone())
-            .collect()
-    }
-
     fn flush(&mut self) {
         let raw = std::mem::take(&mut self.current);
         let text = collapse_whitespace(raw.trim().trim_start_matches('|'));
         if text.is_empty() {
             return;
         }
-        let heading_path = self.heading_path();
+        let heading_path = self.headings.path();
         self.blocks.push(Block {
             heading_path,
             ..Block::paragraph(text)
@@ -214,9 +208,8 @@ impl HtmlBlockBuilder {
         if title.is_empty() {
             return;
         }
-        self.headings.retain(|(enclosing, _)| *enclosing < level);
-        self.headings.push((level, title.clone()));
-        let heading_path = self.heading_path();
+        self.headings.enter(level, title.clone());
+        let heading_path = self.headings.path();
         self.blocks.push(Block {
             heading_path,
             is_heading: true,

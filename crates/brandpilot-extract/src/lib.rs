@@ -14,6 +14,7 @@ mod detect;
 mod docx;
 mod error;
 mod extractor;
+mod headings;
 mod html;
 mod markdown;
 mod pdf;

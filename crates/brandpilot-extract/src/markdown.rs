@@ -4,6 +4,7 @@
 //! Raw HTML inside Markdown is dropped (its text would arrive with tags). This module must
 //! never render HTML or follow links.
 
+use crate::headings::HeadingStack;
 use brandpilot_core::SourceKind;
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
@@ -66,21 +67,13 @@ pub fn extract_markdown(bytes: &[u8]) -> Result<ExtractedDocument> {
 struct BlockBuilder {
     blocks: Vec<Block>,
     current: String,
-    /// Enclosing headings with their levels, outermost first.
-    headings: Vec<(HeadingLevel, String)>,
+    headings: HeadingStack,
     heading_level: Option<HeadingLevel>,
     in_code_block: bool,
     title: Option<String>,
 }
 
 impl BlockBuilder {
-    fn heading_path(&self) -> Vec<String> {
-        self.headings
-            .iter()
-            .map(|(_, title)| title.clone())
-            .collect()
-    }
-
     fn flush(&mut self) {
         let raw = std::mem::take(&mut self.current);
         // Code keeps its layout; prose is re-flowed so soft wraps do not split words.
@@ -92,7 +85,7 @@ impl BlockBuilder {
         if text.trim().is_empty() {
             return;
         }
-        let heading_path = self.heading_path();
+        let heading_path = self.headings.path();
         self.blocks.push(Block {
             heading_path,
             ..Block::paragraph(text)
@@ -110,9 +103,8 @@ impl BlockBuilder {
         if level == HeadingLevel::H1 && self.title.is_none() {
             self.title = Some(title.clone());
         }
-        self.headings.retain(|(enclosing, _)| *enclosing < level);
-        self.headings.push((level, title.clone()));
-        let heading_path = self.heading_path();
+        self.headings.enter(level as u8, title.clone());
+        let heading_path = self.headings.path();
         self.blocks.push(Block {
             heading_path,
             is_heading: true,
