@@ -62,14 +62,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
         // Two processes opening a new database at once (a CLI beside a server, a test
-        // watching a child) would both see no migrations applied and both create the
-        // tables; the loser fails. An exclusive lock on a file beside the database makes
-        // migrations run one process at a time; the second then finds them applied.
+        // watching a child) race twice: switching a new file to WAL needs an exclusive lock
+        // that SQLite refuses at once (no busy wait) while another connection is mid-switch,
+        // and both would see no migrations applied and both create the tables. An exclusive
+        // lock on a file beside the database makes the first connection and the migrations
+        // run one opener at a time; the next one finds WAL set and migrations applied.
         let lock_path = format!("{path}.migrate-lock");
         let lock = fs_err::OpenOptions::new()
             .create(true)
@@ -87,10 +85,17 @@ impl SqliteStore {
                 path: lock_path,
                 source,
             })?;
-        let migrated = MIGRATOR.run(&pool).await;
+        let opened = async {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await?;
+            MIGRATOR.run(&pool).await?;
+            Ok::<_, StoreError>(pool)
+        }
+        .await;
         drop(lock);
-        migrated?;
-        Ok(Self { pool })
+        Ok(Self { pool: opened? })
     }
 
     pub async fn close(&self) {
