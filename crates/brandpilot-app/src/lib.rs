@@ -38,7 +38,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Bumped when the on-disk index layout changes, forcing a rebuild from the store.
-const INDEX_FORMAT: u32 = 1;
+const INDEX_FORMAT: u32 = 2;
 
 pub struct Brandpilot {
     pub settings: Settings,
@@ -249,7 +249,8 @@ fn open_indexes(settings: &Settings, embedder: Arc<dyn Embedder>) -> Result<Retr
     }
     let fusion = match retrieval.fusion {
         FusionMethod::Rrf => Fusion::ReciprocalRank { k: retrieval.rrf_k },
-        FusionMethod::Convex => Fusion::Convex(ScoreNormalization::MinMax),
+        FusionMethod::Minmax => Fusion::Convex(ScoreNormalization::MinMax),
+        FusionMethod::Zscore => Fusion::Convex(ScoreNormalization::ZScore),
     };
     Ok(Retriever {
         bm25: Arc::new(bm25),

@@ -68,7 +68,7 @@ impl Brandpilot {
                     source: chunk.source,
                     tags: chunk.tags,
                     title: chunk.source_title,
-                    heading: chunk.heading_path.join(" › "),
+                    heading_path: chunk.heading_path,
                     text: chunk.text,
                     vector: chunk.vector.unwrap_or_default(),
                 })

@@ -45,9 +45,10 @@ const TITLE: &str = "title";
 const HEADING: &str = "heading";
 const BODY: &str = "body";
 
-/// Per-field weights of the text match. Meant to be tuned on a training split of the
-/// evaluation set; the defaults reflect that words in a title or heading describe the whole
-/// chunk, while a body word may be incidental.
+/// Per-field weights of the text match, tuned on the SciFact train split. A title or heading
+/// is indexed only on chunks whose text does not already carry it, where it names what the
+/// passage is about; a short field's BM25 scores run high, so a third of a body match is
+/// enough (0.3 measured best among 0–1).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bm25Config {
     pub title_boost: f32,
@@ -58,8 +59,8 @@ pub struct Bm25Config {
 impl Default for Bm25Config {
     fn default() -> Self {
         Self {
-            title_boost: 1.5,
-            heading_boost: 1.5,
+            title_boost: 0.3,
+            heading_boost: 0.3,
             body_boost: 1.0,
         }
     }
@@ -334,11 +335,32 @@ impl Bm25Index {
         for tag in &chunk.tags {
             document.add_text(self.fields.tags, tag);
         }
-        document.add_text(self.fields.title, &chunk.title);
-        document.add_text(self.fields.heading, &chunk.heading);
+        let (title, heading) = context_once(chunk);
+        document.add_text(self.fields.title, title);
+        document.add_text(self.fields.heading, heading);
         document.add_text(self.fields.body, &chunk.text);
         document
     }
+}
+
+/// The title and heading text to index beside the chunk's body, leaving out what the body
+/// already says. A section's first chunk starts with its heading, and a document's with its
+/// title; indexed again in their own fields, those words would score twice and pull every
+/// first chunk above the passage that answers (SciFact train nDCG@10 0.607 → 0.683).
+fn context_once(chunk: &IndexedChunk) -> (&str, String) {
+    let missing: Vec<&str> = chunk
+        .heading_path
+        .iter()
+        .map(String::as_str)
+        .filter(|heading| !chunk.text.contains(heading))
+        .collect();
+    let title = chunk.title.as_str();
+    let title = if chunk.text.contains(title) || missing.contains(&title) {
+        ""
+    } else {
+        title
+    };
+    (title, missing.join(" › "))
 }
 
 fn exact_term(term: Term) -> Box<dyn Query> {

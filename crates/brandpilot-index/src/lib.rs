@@ -36,8 +36,8 @@ pub struct IndexedChunk {
     pub tags: Vec<String>,
     /// The source's title.
     pub title: String,
-    /// The chunk's heading path, joined into one line.
-    pub heading: String,
+    /// The chunk's heading path, outermost first.
+    pub heading_path: Vec<String>,
     pub text: String,
     /// The chunk's embedding, L2-normalised so that inner product equals cosine similarity.
     pub vector: Vec<f32>,

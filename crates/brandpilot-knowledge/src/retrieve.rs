@@ -49,9 +49,7 @@ pub struct RetrievalConfig {
 impl Default for RetrievalConfig {
     fn default() -> Self {
         Self {
-            fusion: Fusion::ReciprocalRank {
-                k: fusion::DEFAULT_RRF_K,
-            },
+            fusion: Fusion::Convex(ScoreNormalization::MinMax),
             bm25_weight: 1.0,
             vector_weight: 1.0,
             candidates: 100,

@@ -267,3 +267,42 @@ fn field_boosts_decide_between_title_and_body_matches() {
         vec![2]
     );
 }
+
+#[test]
+fn a_title_or_heading_the_text_already_carries_scores_only_once() {
+    // The first chunk of a document starts with its title. Counting that title again in
+    // the title and heading fields used to pull every first chunk above the passage that
+    // answers; a chunk must score exactly as if the repeated context were absent.
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Pricing plans\n\nThe starter plan costs nine euros a month.";
+    let mut repeated = chunk(1, 1, 1, text);
+    repeated.title = "Pricing plans".into();
+    repeated.heading_path = vec!["Pricing plans".into()];
+    let bare = chunk(2, 1, 2, text);
+    // A later chunk of the same document does not carry its title: there the title is
+    // context worth matching, once (not again as a heading equal to it).
+    let mut later = chunk(3, 1, 1, "Annual billing saves two months.");
+    later.title = "Pricing plans".into();
+    later.heading_path = vec!["Pricing plans".into()];
+    let mut index = indexed(dir.path(), &[repeated, bare, later]);
+
+    let hits = index.search("pricing plans", &brand(1), 3).unwrap();
+    let score = |id: i64| hits.iter().find(|(c, _)| c.0 == id).map(|(_, s)| *s);
+    let (repeated, bare) = (score(1).unwrap(), score(2).unwrap());
+    assert!(
+        (repeated - bare).abs() < 1e-4,
+        "repeated context {repeated} vs none {bare}"
+    );
+    assert!(score(3).is_some(), "the later chunk matches by its title");
+
+    index.set_config(Bm25Config {
+        title_boost: 0.0,
+        heading_boost: 1.0,
+        body_boost: 1.0,
+    });
+    let heading_only = index.search("pricing plans", &brand(1), 3).unwrap();
+    assert!(
+        heading_only.iter().any(|(c, _)| c.0 == 3),
+        "with titles off, the heading still places the later chunk"
+    );
+}

@@ -56,7 +56,7 @@ pub fn chunk(id: i64, brand: i64, source: i64, text: &str) -> IndexedChunk {
         source: SourceId(source),
         tags: Vec::new(),
         title: String::new(),
-        heading: String::new(),
+        heading_path: Vec::new(),
         text: text.to_owned(),
         vector: Vec::new(),
     }
