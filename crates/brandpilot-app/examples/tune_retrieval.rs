@@ -131,7 +131,7 @@ async fn main() {
     for (name, layout) in layouts {
         let mut index = build_bm25(&scratch.path().join(name), &chunks, layout, brand.id);
         let grid: &[(f32, f32, f32)] = match layout {
-            Layout::Window => &[(0.0, 0.0, 1.0)],
+            Layout::Window => &[(0.3, 0.3, 1.0)],
             Layout::Fields => &[
                 (1.0, 1.0, 1.0),
                 (0.5, 0.5, 1.0),
@@ -147,7 +147,7 @@ async fn main() {
                 body_boost: body,
             });
             let runs = bm25_runs(&index, &dataset, brand.id);
-            if [("window", 0.0), ("fields", 0.3)].contains(&(name, title)) {
+            if [("window", 0.3), ("fields", 0.3)].contains(&(name, title)) {
                 choices.push((format!("{name} t{title} h{heading}"), runs.clone()));
             }
             for aggregate in [Aggregate::Max, Aggregate::MaxPlus(0.3)] {
@@ -214,6 +214,21 @@ async fn main() {
             );
             println!(
                 "choice {name}: convex {normalization:?} wv{vector_weight} {:.4}",
+                tuner.score(&fused, Aggregate::Max)
+            );
+        }
+        for depth in [20usize, 50, 100, 200] {
+            let cut = |r: &[Hits]| -> Vec<Hits> {
+                r.iter().map(|h| h[..h.len().min(depth)].to_vec()).collect()
+            };
+            let fused = fuse(
+                &cut(runs),
+                &cut(&vector_runs),
+                |lists| fusion::convex_fusion(lists, ScoreNormalization::MinMax),
+                1.0,
+            );
+            println!(
+                "choice {name}: minmax depth {depth} {:.4}",
                 tuner.score(&fused, Aggregate::Max)
             );
         }
