@@ -1,0 +1,23 @@
+//! The provider-independent LLM call layer: one chat interface ([`ChatRequest`] →
+//! [`ChatResponse`] or a stream of [`StreamEvent`]s), providers that speak OpenAI-compatible
+//! and Anthropic HTTP APIs, a [`Router`] that retries, falls back and trips circuit breakers
+//! per provider, and per-call accounting of tokens and cost.
+//!
+//! Only this crate knows provider wire formats. It must never know HTTP routes of our own
+//! server, SQL, or the domain beyond chat messages: callers build prompts, this crate
+//! delivers them.
+
+pub mod anthropic;
+mod error;
+mod http;
+pub mod openai;
+mod provider;
+pub mod sse;
+mod types;
+
+pub use error::{LlmError, Result};
+pub use provider::{ApiKey, ChatProvider, EventStream};
+pub use types::{
+    ChatRequest, ChatResponse, FinishReason, Message, ResponseFormat, Role, StreamCollector,
+    StreamEvent, ToolCall, ToolSpec, Usage,
+};
