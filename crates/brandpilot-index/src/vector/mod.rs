@@ -22,7 +22,7 @@ use catalog::{Catalog, CatalogFile};
 use generation::{CATALOG_FILE, Manifest, VECTORS_FILE};
 use keys::KeySet;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 use usearch::{IndexOptions, MetricKind, ScalarKind};
@@ -43,6 +43,8 @@ pub struct VectorConfig {
     pub expansion_add: usize,
     /// Beam width while searching; wider finds more true neighbours, more slowly.
     pub expansion_search: usize,
+    /// Threads inserting into the graph at once during an upsert.
+    pub insert_threads: usize,
 }
 
 impl Default for VectorConfig {
@@ -52,6 +54,7 @@ impl Default for VectorConfig {
             connectivity: 16,
             expansion_add: 128,
             expansion_search: 128,
+            insert_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -156,24 +159,58 @@ impl VectorIndex {
             // Geometric growth keeps the total cost of reserving linear in the index size.
             let capacity = needed.max(engine.capacity() * 2).max(MINIMUM_CAPACITY);
             engine
-                .reserve(capacity)
+                .reserve_capacity_and_threads(capacity, self.config.insert_threads.max(1))
                 .map_err(IndexError::vector_engine)?;
         }
-        let mut vector = vec![0.0f32; self.dimensions];
-        for chunk in chunks {
-            let key = key_of(chunk.chunk_id.0);
+        // A chunk id repeated within one batch keeps its last version, as sequential
+        // upserts would; earlier versions already in the index are removed first.
+        let mut seen = HashSet::with_capacity(chunks.len());
+        let mut pending: Vec<(u64, &IndexedChunk)> = chunks
+            .iter()
+            .rev()
+            .map(|chunk| (key_of(chunk.chunk_id.0), chunk))
+            .filter(|(key, _)| seen.insert(*key))
+            .collect();
+        pending.reverse();
+        for &(key, chunk) in &pending {
             if catalog.contains(key) || engine.contains(key) {
                 engine.remove(key).map_err(IndexError::vector_engine)?;
                 catalog.remove(key);
             }
-            vector.copy_from_slice(&chunk.vector);
-            normalize(&mut vector);
-            engine
-                .add(key, vector.as_slice())
-                .map_err(IndexError::vector_engine)?;
             catalog.insert(key, chunk.brand.0, chunk.source.0, &chunk.tags);
         }
-        Ok(())
+        // Graph insertion dominates indexing (a beam search per vector). usearch accepts
+        // concurrent adds from as many threads as it reserved, so batches are split
+        // across the insert threads.
+        let threads = self.config.insert_threads.max(1);
+        let per_thread = pending.len().div_ceil(threads).max(1);
+        let engine = &*engine;
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = pending
+                .chunks(per_thread)
+                .map(|share| {
+                    scope.spawn(move || {
+                        let mut vector = vec![0.0f32; self.dimensions];
+                        for (key, chunk) in share {
+                            vector.copy_from_slice(&chunk.vector);
+                            normalize(&mut vector);
+                            engine
+                                .add(*key, vector.as_slice())
+                                .map_err(IndexError::vector_engine)?;
+                        }
+                        Ok::<_, IndexError>(())
+                    })
+                })
+                .collect();
+            workers.into_iter().try_for_each(|worker| {
+                worker.join().unwrap_or_else(|_| {
+                    Err(IndexError::Corrupt {
+                        dir: self.dir.clone(),
+                        reason: "a vector insert thread panicked".into(),
+                    })
+                })
+            })
+        })
     }
 
     /// Removes chunks; unknown ids are ignored. Visible at once, durable after a save.

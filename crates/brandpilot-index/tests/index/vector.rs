@@ -330,3 +330,22 @@ fn wrong_dimensions_are_refused() {
         Err(IndexError::Dimensions { .. })
     ));
 }
+
+#[test]
+fn within_one_batch_the_last_version_of_a_chunk_wins() {
+    // A batch is inserted by several threads at once; a chunk listed twice must still end
+    // as one vector holding its later value, as two sequential upserts would leave it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut random = Random::new(21);
+    let mut batch = random_chunks(&mut random, 500, 1);
+    let stale = with_vector(chunk(7, 1, 1, ""), random.unit_vector(DIMENSIONS));
+    let fresh = with_vector(chunk(7, 1, 1, ""), random.unit_vector(DIMENSIONS));
+    batch.insert(3, stale.clone());
+    batch.push(fresh.clone());
+    let index = VectorIndex::open_with_config(dir.path(), DIMENSIONS, graph_only()).unwrap();
+    index.upsert(&batch).unwrap();
+    assert_eq!(index.len().unwrap(), 500);
+    let hits = index.search(&fresh.vector, &brand(1), 1).unwrap();
+    assert_eq!(ids(&hits), vec![7]);
+    assert!((hits[0].1 - 1.0).abs() < 1e-5, "holds the later vector");
+}
