@@ -7,16 +7,21 @@
 //! server, SQL, or the domain beyond chat messages: callers build prompts, this crate
 //! delivers them.
 
+pub mod accounting;
 pub mod anthropic;
+mod breaker;
 mod error;
 mod http;
 pub mod openai;
 mod provider;
+mod router;
 pub mod sse;
 mod types;
 
+pub use breaker::{BreakerConfig, BreakerState, Clock, SystemClock};
 pub use error::{LlmError, Result};
 pub use provider::{ApiKey, ChatProvider, EventStream};
+pub use router::{RoutePolicy, Router, RouterBuilder};
 pub use types::{
     ChatRequest, ChatResponse, FinishReason, Message, ResponseFormat, Role, StreamCollector,
     StreamEvent, ToolCall, ToolSpec, Usage,

@@ -6,6 +6,8 @@
 mod anthropic;
 #[path = "llm/openai.rs"]
 mod openai;
+#[path = "llm/router.rs"]
+mod router;
 
 use brandpilot_llm::{ChatRequest, EventStream, Message, StreamCollector, StreamEvent};
 use futures_util::StreamExt;
