@@ -1,7 +1,8 @@
 //! Ingestion: files → extracted blocks → chunks → embeddings → store, then the indexes.
 //!
-//! Per source, the store is written in one transaction, after extraction and embedding have
-//! succeeded, so a crash at any point leaves each source either as it was or fully replaced.
+//! Sources go through in groups: each group's sources are written in one transaction, after
+//! extraction and embedding have succeeded, so a crash at any point leaves each source
+//! either as it was or fully replaced.
 //! A source whose stored hash equals the new one is skipped without being read further; the
 //! hash covers the file's bytes and everything that shapes its chunks (chunker version,
 //! tokenizer, budget), so changing those re-chunks on the next run. Failures are recorded per
@@ -11,7 +12,7 @@ use crate::{AppError, Brandpilot, Result, blocking};
 use brandpilot_core::{ContentHash, SourceKind};
 use brandpilot_extract::{Block, ExtractedDocument, detect_kind};
 use brandpilot_knowledge::chunk::chunk_blocks;
-use brandpilot_store::{Brand, NewChunk, NewSource, SourceUpdate};
+use brandpilot_store::{Brand, NewChunk, NewSource, SourceUpdate, SourceWrite};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -77,6 +78,33 @@ pub struct TextDocument {
     pub text: String,
 }
 
+/// Sources prepared, embedded and written to the store together. Each source costs several
+/// round trips between the async runtime, the blocking pool and SQLite's worker thread;
+/// paying them once per group instead of once per source is what lets small sources ingest
+/// at thousands per second, and it packs short chunks of many sources into full embedder
+/// batches.
+const TEXTS_PER_GROUP: usize = 64;
+/// Files are larger and slower to extract; smaller groups keep progress moving.
+const FILES_PER_GROUP: usize = 16;
+
+type Extraction = Box<dyn FnOnce() -> Result<ExtractedDocument> + Send>;
+
+/// One source ready to be checked against the store and, if changed, extracted.
+struct PendingSource {
+    input: SourceInput,
+    extract: Extraction,
+}
+
+/// A source extracted and chunked, waiting for its embeddings and its write.
+struct PreparedSource {
+    position: usize,
+    origin: String,
+    existed: bool,
+    write: SourceWrite,
+}
+
+type SourceResult = Result<(FileOutcome, usize)>;
+
 impl Brandpilot {
     /// Ingests files and directories (recursively) into `brand`.
     pub async fn ingest_paths(
@@ -100,13 +128,43 @@ impl Brandpilot {
         observer.started(files.len());
         let mut report = IngestReport::default();
         let mut since_sync = 0;
-        for (done, path) in files.iter().enumerate() {
-            let origin = origin_of(path);
-            let result = self.ingest_file(brand, path, &origin, tags).await;
-            self.record_outcome(&mut report, &mut since_sync, &origin, result, observer)
-                .await?;
+        let mut done = 0;
+        for group in files.chunks(FILES_PER_GROUP) {
+            let origins: Vec<String> = group.iter().map(|path| origin_of(path)).collect();
+            let limit = self.extractor.limits().max_file_bytes;
+            let paths = group.to_vec();
+            let read = blocking(move || {
+                Ok(paths
+                    .iter()
+                    .map(|path| read_capped(path, limit).map(|bytes| (path.clone(), bytes)))
+                    .collect::<Vec<_>>())
+            })
+            .await?;
+            let mut results: Vec<Option<SourceResult>> = Vec::new();
+            let mut pending = Vec::new();
+            for (origin, read) in origins.iter().zip(read) {
+                match read {
+                    Ok((path, bytes)) => {
+                        results.push(None);
+                        pending.push(self.pending_file(&path, origin, bytes));
+                    }
+                    Err(error) => results.push(Some(Err(error))),
+                }
+            }
+            let mut stored = self.store_sources(brand, pending, tags).await?.into_iter();
+            for (origin, result) in origins.iter().zip(results) {
+                let result = match result {
+                    Some(failed) => failed,
+                    None => stored
+                        .next()
+                        .unwrap_or_else(|| Err(AppError::Task("a source lost its outcome".into()))),
+                };
+                self.record_outcome(&mut report, &mut since_sync, origin, result, observer)
+                    .await?;
+            }
+            done += group.len();
             self.store
-                .update_job(job, "running", done as u64 + 1, files.len() as u64, None)
+                .update_job(job, "running", done as u64, files.len() as u64, None)
                 .await?;
         }
         self.sync_indexes().await?;
@@ -129,34 +187,16 @@ impl Brandpilot {
         observer.started(documents.len());
         let mut report = IngestReport::default();
         let mut since_sync = 0;
-        for document in documents {
-            let blocks = text_blocks(&document);
-            let source = SourceInput {
-                origin: document.origin.clone(),
-                kind: SourceKind::Text,
-                fallback_title: document.title.clone(),
-                bytes_hash: ContentHash::of_parts(&[
-                    document.title.as_bytes(),
-                    document.text.as_bytes(),
-                ]),
-                byte_size: document.text.len() as u64,
-            };
-            let extracted = ExtractedDocument {
-                kind: SourceKind::Text,
-                title: Some(document.title),
-                blocks,
-            };
-            let result = self
-                .store_source(brand, source, tags, |_| Ok(extracted))
-                .await;
-            self.record_outcome(
-                &mut report,
-                &mut since_sync,
-                &document.origin,
-                result,
-                observer,
-            )
-            .await?;
+        let mut documents = documents.into_iter().peekable();
+        while documents.peek().is_some() {
+            let group: Vec<TextDocument> = documents.by_ref().take(TEXTS_PER_GROUP).collect();
+            let origins: Vec<String> = group.iter().map(|d| d.origin.clone()).collect();
+            let pending = group.into_iter().map(pending_text).collect();
+            let results = self.store_sources(brand, pending, tags).await?;
+            for (origin, result) in origins.iter().zip(results) {
+                self.record_outcome(&mut report, &mut since_sync, origin, result, observer)
+                    .await?;
+            }
         }
         self.sync_indexes().await?;
         report.seconds = started.elapsed().as_secs_f64();
@@ -171,7 +211,7 @@ impl Brandpilot {
         report: &mut IngestReport,
         since_sync: &mut usize,
         origin: &str,
-        result: Result<(FileOutcome, usize)>,
+        result: SourceResult,
         observer: &dyn IngestObserver,
     ) -> Result<()> {
         let outcome = match result {
@@ -195,22 +235,13 @@ impl Brandpilot {
         Ok(())
     }
 
-    async fn ingest_file(
-        &self,
-        brand: &Brand,
-        path: &Path,
-        origin: &str,
-        tags: &[String],
-    ) -> Result<(FileOutcome, usize)> {
-        let limit = self.extractor.limits().max_file_bytes;
-        let read_path = path.to_path_buf();
-        let bytes = blocking(move || read_capped(&read_path, limit)).await?;
+    fn pending_file(&self, path: &Path, origin: &str, bytes: Vec<u8>) -> PendingSource {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let head = &bytes[..bytes.len().min(4096)];
-        let source = SourceInput {
+        let input = SourceInput {
             origin: origin.to_owned(),
             kind: detect_kind(path, head).unwrap_or(SourceKind::Text),
             fallback_title: path
@@ -221,36 +252,172 @@ impl Brandpilot {
             byte_size: bytes.len() as u64,
         };
         let extractor = self.extractor.clone();
-        self.store_source(brand, source, tags, move |_| {
-            Ok(extractor.extract_bytes(&name, &bytes)?)
-        })
-        .await
+        PendingSource {
+            input,
+            extract: Box::new(move || Ok(extractor.extract_bytes(&name, &bytes)?)),
+        }
     }
 
-    /// The shared path of every source: skip if unchanged, else extract, chunk, embed and
-    /// store. Returns the outcome and how many chunks had to be embedded (cache misses).
-    async fn store_source<F>(
+    /// The shared path of every source, a group at a time: skip the unchanged, extract and
+    /// chunk the rest, embed what the cache lacks, and write all of them in one transaction.
+    /// Returns, per input and in order, the outcome and how many chunks had to be embedded
+    /// (cache misses). A source's failure is its own result; a store failure is the group's.
+    async fn store_sources(
         &self,
         brand: &Brand,
-        input: SourceInput,
+        pending: Vec<PendingSource>,
         tags: &[String],
-        extract: F,
-    ) -> Result<(FileOutcome, usize)>
-    where
-        F: FnOnce(()) -> Result<ExtractedDocument> + Send + 'static,
-    {
+    ) -> Result<Vec<SourceResult>> {
         let mut tags = tags.to_vec();
         tags.sort();
         tags.dedup();
-        let content_hash =
-            ContentHash::of_parts(&[&input.bytes_hash.0, self.pipeline_fingerprint.as_bytes()]);
-        let existing = self.store.find_source(brand.id, &input.origin).await?;
-        if let Some(existing) = &existing
-            && existing.content_hash == Some(content_hash)
-            && existing.tags == tags
-        {
-            return Ok((FileOutcome::Unchanged, 0));
+        let origins: Vec<String> = pending.iter().map(|p| p.input.origin.clone()).collect();
+        let existing = self.store.find_sources(brand.id, &origins).await?;
+        let mut results: Vec<Option<SourceResult>> = Vec::with_capacity(pending.len());
+        let mut to_extract = Vec::new();
+        for (position, source) in pending.into_iter().enumerate() {
+            let content_hash = ContentHash::of_parts(&[
+                &source.input.bytes_hash.0,
+                self.pipeline_fingerprint.as_bytes(),
+            ]);
+            let previous = existing.get(&source.input.origin);
+            if let Some(previous) = previous
+                && previous.content_hash == Some(content_hash)
+                && previous.tags == tags
+            {
+                results.push(Some(Ok((FileOutcome::Unchanged, 0))));
+                continue;
+            }
+            results.push(None);
+            to_extract.push((position, previous.is_some(), content_hash, source));
         }
+        let counter = self.counter.clone();
+        let chunking = self.chunking;
+        let extracted = blocking(move || {
+            Ok(to_extract
+                .into_iter()
+                .map(|(position, existed, content_hash, source)| {
+                    let PendingSource { input, extract } = source;
+                    let prepared = extract().and_then(|document| {
+                        let chunks = chunk_blocks(&document.blocks, chunking, counter.as_ref());
+                        if chunks.is_empty() {
+                            return Err(AppError::Extract(brandpilot_extract::ExtractError::Empty));
+                        }
+                        Ok((document, chunks))
+                    });
+                    (position, existed, content_hash, input, prepared)
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+        let mut prepared = Vec::new();
+        for (position, existed, content_hash, input, outcome) in extracted {
+            match outcome {
+                Ok((document, chunks)) => {
+                    let title = document
+                        .title
+                        .filter(|t| !t.trim().is_empty())
+                        .unwrap_or_else(|| input.fallback_title.clone());
+                    prepared.push(PreparedSource {
+                        position,
+                        origin: input.origin.clone(),
+                        existed,
+                        write: SourceWrite {
+                            source: NewSource {
+                                kind: input.kind,
+                                origin: input.origin,
+                                title: input.fallback_title,
+                                tags: tags.clone(),
+                                byte_size: input.byte_size,
+                            },
+                            update: SourceUpdate {
+                                kind: document.kind,
+                                title,
+                                tags: tags.clone(),
+                                content_hash,
+                                byte_size: input.byte_size,
+                            },
+                            chunks: chunks
+                                .into_iter()
+                                .map(|chunk| NewChunk {
+                                    content_hash: ContentHash::of(chunk.text.as_bytes()),
+                                    token_count: chunk.token_count as u32,
+                                    text: chunk.text,
+                                    locator: chunk.locator,
+                                })
+                                .collect(),
+                        },
+                    });
+                }
+                Err(error) => {
+                    self.record_failure(brand, &input, &tags, &error).await?;
+                    results[position] = Some(Err(error));
+                }
+            }
+        }
+        // Embed the whole group at once; if that fails, find the source at fault by
+        // embedding source by source, so one bad source fails alone.
+        let all: Vec<&NewChunk> = prepared.iter().flat_map(|p| &p.write.chunks).collect();
+        let mut embedded = vec![0; prepared.len()];
+        match self.ensure_embeddings(&all).await {
+            Ok(count) => {
+                if let Some(first) = embedded.first_mut() {
+                    *first = count;
+                }
+            }
+            Err(_) => {
+                let mut kept = Vec::with_capacity(prepared.len());
+                for source in prepared {
+                    let chunks: Vec<&NewChunk> = source.write.chunks.iter().collect();
+                    match self.ensure_embeddings(&chunks).await {
+                        Ok(count) => {
+                            embedded[kept.len()] = count;
+                            kept.push(source);
+                        }
+                        Err(error) => {
+                            let input = SourceInput {
+                                origin: source.origin.clone(),
+                                kind: source.write.source.kind,
+                                fallback_title: source.write.source.title.clone(),
+                                bytes_hash: source.write.update.content_hash,
+                                byte_size: source.write.source.byte_size,
+                            };
+                            self.record_failure(brand, &input, &tags, &error).await?;
+                            results[source.position] = Some(Err(error));
+                        }
+                    }
+                }
+                prepared = kept;
+            }
+        }
+        let writes: Vec<SourceWrite> = prepared.iter().map(|p| p.write.clone()).collect();
+        self.store.write_sources(brand.id, &writes).await?;
+        for (source, embedded) in prepared.iter().zip(embedded) {
+            let chunks = source.write.chunks.len();
+            let outcome = if source.existed {
+                FileOutcome::Updated { chunks }
+            } else {
+                FileOutcome::Added { chunks }
+            };
+            results[source.position] = Some(Ok((outcome, embedded)));
+        }
+        Ok(results
+            .into_iter()
+            .map(|result| {
+                result.unwrap_or_else(|| Err(AppError::Task("a source lost its outcome".into())))
+            })
+            .collect())
+    }
+
+    /// Records a source's failure with its reason. Chunks from an earlier successful
+    /// ingestion stay, but the source no longer counts as current, so the next run retries.
+    async fn record_failure(
+        &self,
+        brand: &Brand,
+        input: &SourceInput,
+        tags: &[String],
+        error: &AppError,
+    ) -> Result<()> {
         let source = self
             .store
             .begin_source(
@@ -259,89 +426,29 @@ impl Brandpilot {
                     kind: input.kind,
                     origin: input.origin.clone(),
                     title: input.fallback_title.clone(),
-                    tags: tags.clone(),
+                    tags: tags.to_vec(),
                     byte_size: input.byte_size,
                 },
             )
             .await?;
-        let counter = self.counter.clone();
-        let chunking = self.chunking;
-        let prepared = blocking(move || {
-            let document = extract(())?;
-            let chunks = chunk_blocks(&document.blocks, chunking, counter.as_ref());
-            Ok((document, chunks))
-        })
-        .await;
-        let (document, chunks) = match prepared {
-            Ok(prepared) => prepared,
-            Err(error) => {
-                self.store
-                    .mark_source_failed(source, &error.to_string())
-                    .await?;
-                return Err(error);
-            }
-        };
-        if chunks.is_empty() {
-            let error = AppError::Extract(brandpilot_extract::ExtractError::Empty);
-            self.store
-                .mark_source_failed(source, &error.to_string())
-                .await?;
-            return Err(error);
-        }
-        let new_chunks: Vec<NewChunk> = chunks
-            .into_iter()
-            .map(|chunk| NewChunk {
-                content_hash: ContentHash::of(chunk.text.as_bytes()),
-                token_count: chunk.token_count as u32,
-                text: chunk.text,
-                locator: chunk.locator,
-            })
-            .collect();
-        let embedded = match self.ensure_embeddings(&new_chunks).await {
-            Ok(embedded) => embedded,
-            Err(error) => {
-                self.store
-                    .mark_source_failed(source, &error.to_string())
-                    .await?;
-                return Err(error);
-            }
-        };
-        let title = document
-            .title
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or(input.fallback_title);
-        let update = SourceUpdate {
-            kind: document.kind,
-            title,
-            tags,
-            content_hash,
-            byte_size: input.byte_size,
-        };
         self.store
-            .replace_chunks(source, &update, &new_chunks)
+            .mark_source_failed(source, &error.to_string())
             .await?;
-        let chunks = new_chunks.len();
-        let outcome = if existing.is_some() {
-            FileOutcome::Updated { chunks }
-        } else {
-            FileOutcome::Added { chunks }
-        };
-        Ok((outcome, embedded))
+        Ok(())
     }
 
     /// Embeds the chunks whose text has no cached embedding for the current model.
-    async fn ensure_embeddings(&self, chunks: &[NewChunk]) -> Result<usize> {
+    async fn ensure_embeddings(&self, chunks: &[&NewChunk]) -> Result<usize> {
         let model = self.embedder.model_id().to_owned();
         let hashes: Vec<ContentHash> = chunks.iter().map(|c| c.content_hash).collect();
         let cached = self.store.cached_embeddings(&model, &hashes).await?;
-        let mut missing: Vec<(ContentHash, String)> = Vec::new();
-        for chunk in chunks {
-            if !cached.contains_key(&chunk.content_hash)
-                && !missing.iter().any(|(hash, _)| *hash == chunk.content_hash)
-            {
-                missing.push((chunk.content_hash, chunk.text.clone()));
-            }
-        }
+        let mut seen = std::collections::HashSet::new();
+        let missing: Vec<(ContentHash, String)> = chunks
+            .iter()
+            .filter(|chunk| !cached.contains_key(&chunk.content_hash))
+            .filter(|chunk| seen.insert(chunk.content_hash))
+            .map(|chunk| (chunk.content_hash, chunk.text.clone()))
+            .collect();
         self.embed_and_cache(missing).await
     }
 
@@ -367,6 +474,28 @@ impl Brandpilot {
             .put_embeddings(self.embedder.model_id(), &rows)
             .await?;
         Ok(count)
+    }
+}
+
+fn pending_text(document: TextDocument) -> PendingSource {
+    let blocks = text_blocks(&document);
+    let input = SourceInput {
+        origin: document.origin.clone(),
+        kind: SourceKind::Text,
+        fallback_title: document.title.clone(),
+        bytes_hash: ContentHash::of_parts(&[document.title.as_bytes(), document.text.as_bytes()]),
+        byte_size: document.text.len() as u64,
+    };
+    let title = document.title;
+    PendingSource {
+        input,
+        extract: Box::new(move || {
+            Ok(ExtractedDocument {
+                kind: SourceKind::Text,
+                title: Some(title),
+                blocks,
+            })
+        }),
     }
 }
 

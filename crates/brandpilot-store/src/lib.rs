@@ -16,7 +16,7 @@ pub mod sqlite;
 pub use error::{Result, StoreError};
 pub use records::{
     Brand, ChunkForIndex, IndexHighMarks, JobRecord, NewChunk, NewSource, SourceRecord,
-    SourceUpdate, StoredChunk,
+    SourceUpdate, SourceWrite, StoredChunk,
 };
 
 use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, WorkspaceId};
@@ -86,6 +86,26 @@ impl Store {
         chunks: &[NewChunk],
     ) -> Result<Vec<ChunkId>> {
         dispatch!(self, s => s.replace_chunks(source, update, chunks).await)
+    }
+
+    /// The brand's sources among `origins`, by origin, in one query.
+    pub async fn find_sources(
+        &self,
+        brand: BrandId,
+        origins: &[String],
+    ) -> Result<HashMap<String, SourceRecord>> {
+        dispatch!(self, s => s.find_sources(brand, origins).await)
+    }
+
+    /// Creates or replaces many sources with all their chunks, marking each ready, in one
+    /// transaction: a crash leaves every one of them either as it was or fully replaced.
+    /// Returns each source's id, in order.
+    pub async fn write_sources(
+        &self,
+        brand: BrandId,
+        writes: &[SourceWrite],
+    ) -> Result<Vec<SourceId>> {
+        dispatch!(self, s => s.write_sources(brand, writes).await)
     }
 
     /// Records why a source failed. Chunks from an earlier successful ingestion are kept.

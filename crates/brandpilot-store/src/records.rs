@@ -51,6 +51,14 @@ pub struct SourceUpdate {
     pub byte_size: u64,
 }
 
+/// One source's complete new state: its row and all its chunks, written together.
+#[derive(Debug, Clone)]
+pub struct SourceWrite {
+    pub source: NewSource,
+    pub update: SourceUpdate,
+    pub chunks: Vec<NewChunk>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewChunk {
     pub text: String,

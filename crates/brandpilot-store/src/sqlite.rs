@@ -177,6 +177,90 @@ impl SqliteStore {
         row.as_ref().map(source_from_row).transpose()
     }
 
+    pub async fn find_sources(
+        &self,
+        brand: BrandId,
+        origins: &[String],
+    ) -> Result<HashMap<String, SourceRecord>> {
+        let mut found = HashMap::new();
+        for batch in origins.chunks(500) {
+            let rows = sqlx::query(select_sources!(
+                "WHERE brand_id = ? AND origin IN (SELECT value FROM json_each(?))"
+            ))
+            .bind(brand.0)
+            .bind(json_array(batch))
+            .fetch_all(&self.pool)
+            .await?;
+            for row in &rows {
+                let record = source_from_row(row)?;
+                found.insert(record.origin.clone(), record);
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn write_sources(
+        &self,
+        brand: BrandId,
+        writes: &[SourceWrite],
+    ) -> Result<Vec<SourceId>> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(writes.len());
+        let now = now_ms();
+        for write in writes {
+            let (source, update) = (&write.source, &write.update);
+            let row = sqlx::query(
+                "INSERT INTO sources (brand_id, kind, origin, title, tags, byte_size, status,
+                                      content_hash, chunk_count, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, 'ready', ?, ?, ?, ?)
+                 ON CONFLICT (brand_id, origin) DO UPDATE SET
+                     kind = excluded.kind, title = excluded.title, tags = excluded.tags,
+                     byte_size = excluded.byte_size, status = 'ready', error = NULL,
+                     content_hash = excluded.content_hash, chunk_count = excluded.chunk_count,
+                     updated_at = excluded.updated_at
+                 RETURNING id",
+            )
+            .bind(brand.0)
+            .bind(update.kind.as_str())
+            .bind(&source.origin)
+            .bind(&update.title)
+            .bind(tags_json(&update.tags))
+            .bind(update.byte_size as i64)
+            .bind(&update.content_hash.0[..])
+            .bind(write.chunks.len() as i64)
+            .bind(now)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let id: i64 = row.try_get("id")?;
+            sqlx::query("DELETE FROM chunks WHERE source_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            for (ordinal, chunk) in write.chunks.iter().enumerate() {
+                let locator = serde_json::to_string(&chunk.locator)
+                    .map_err(|e| StoreError::Corrupt(format!("locator not serialisable: {e}")))?;
+                sqlx::query(
+                    "INSERT INTO chunks (source_id, brand_id, ordinal, text, token_count,
+                                         content_hash, locator)
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(id)
+                .bind(brand.0)
+                .bind(ordinal as i64)
+                .bind(&chunk.text)
+                .bind(chunk.token_count as i64)
+                .bind(&chunk.content_hash.0[..])
+                .bind(locator)
+                .execute(&mut *tx)
+                .await?;
+            }
+            ids.push(SourceId(id));
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
     pub async fn get_source(&self, brand: BrandId, id: SourceId) -> Result<Option<SourceRecord>> {
         let row = sqlx::query(select_sources!("WHERE brand_id = ? AND id = ?"))
             .bind(brand.0)

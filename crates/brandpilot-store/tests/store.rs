@@ -2,7 +2,7 @@
 //! replacement, the deletion log the indexes replay, brand scoping and the embedding cache.
 
 use brandpilot_core::{ChunkId, ChunkLocator, ContentHash, SourceKind, SourceStatus};
-use brandpilot_store::{NewChunk, NewSource, SourceUpdate, Store};
+use brandpilot_store::{NewChunk, NewSource, SourceUpdate, SourceWrite, Store};
 
 async fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -311,4 +311,66 @@ async fn concurrent_first_opens_of_a_new_database_all_succeed() {
     for open in opens {
         open.await.unwrap().expect("every concurrent open succeeds");
     }
+}
+
+#[tokio::test]
+async fn a_group_of_sources_is_written_at_once_and_found_only_in_its_brand() {
+    let (_dir, store) = open().await;
+    let ws = store.ensure_workspace("default").await.unwrap();
+    let acme = store.ensure_brand(ws, "acme").await.unwrap();
+    let other = store.ensure_brand(ws, "other").await.unwrap();
+    let write = |origin: &str, version: &str, texts: &[&str]| SourceWrite {
+        source: new_source(origin),
+        update: update(version),
+        chunks: texts.iter().map(|t| chunk(t)).collect(),
+    };
+    let ids = store
+        .write_sources(
+            acme.id,
+            &[
+                write("/a.txt", "a1", &["alpha", "beta"]),
+                write("/b.txt", "b1", &["gamma"]),
+            ],
+        )
+        .await
+        .unwrap();
+    store
+        .write_sources(other.id, &[write("/a.txt", "x1", &["secret"])])
+        .await
+        .unwrap();
+    // Rewriting a source replaces its chunks and keeps its row.
+    let again = store
+        .write_sources(acme.id, &[write("/a.txt", "a2", &["delta"])])
+        .await
+        .unwrap();
+    assert_eq!(again[0], ids[0]);
+
+    let origins = vec![
+        "/a.txt".to_owned(),
+        "/b.txt".to_owned(),
+        "/c.txt".to_owned(),
+    ];
+    let found = store.find_sources(acme.id, &origins).await.unwrap();
+    assert_eq!(found.len(), 2);
+    let a = &found["/a.txt"];
+    assert_eq!(
+        (a.status, a.chunk_count, a.content_hash),
+        (SourceStatus::Ready, 1, Some(ContentHash::of(b"a2")))
+    );
+    assert_eq!(found["/b.txt"].chunk_count, 1);
+    assert_eq!(
+        store.find_sources(other.id, &origins).await.unwrap().len(),
+        1
+    );
+    // alpha, beta, gamma, secret, then delta replacing alpha and beta.
+    assert_eq!(store.count_chunks().await.unwrap(), 3);
+    let marks = store.index_high_marks().await.unwrap();
+    assert_eq!(
+        store
+            .deletions_after(0, marks.last_deletion)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }

@@ -39,7 +39,8 @@ pub struct VectorConfig {
     pub exact_threshold: usize,
     /// HNSW graph degree (usearch's default is 16).
     pub connectivity: usize,
-    /// Beam width while inserting; wider builds a better graph, more slowly.
+    /// Beam width while inserting; wider builds a better graph, more slowly. 64 instead of
+    /// usearch's 128 inserts 17 % faster end to end with SciFact nDCG@10 unchanged.
     pub expansion_add: usize,
     /// Beam width while searching; wider finds more true neighbours, more slowly.
     pub expansion_search: usize,
@@ -52,7 +53,7 @@ impl Default for VectorConfig {
         Self {
             exact_threshold: 10_000,
             connectivity: 16,
-            expansion_add: 128,
+            expansion_add: 64,
             expansion_search: 128,
             insert_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
