@@ -50,6 +50,8 @@ pub struct IngestReport {
     pub chunks: usize,
     pub embedded: usize,
     pub seconds: f64,
+    /// Of `seconds`, the time spent bringing the search indexes up to date.
+    pub index_seconds: f64,
 }
 
 impl IngestReport {
@@ -167,7 +169,7 @@ impl Brandpilot {
                 .update_job(job, "running", done as u64, files.len() as u64, None)
                 .await?;
         }
-        self.sync_indexes().await?;
+        self.timed_sync(&mut report).await?;
         self.store
             .update_job(job, "done", files.len() as u64, files.len() as u64, None)
             .await?;
@@ -198,9 +200,16 @@ impl Brandpilot {
                     .await?;
             }
         }
-        self.sync_indexes().await?;
+        self.timed_sync(&mut report).await?;
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
+    }
+
+    async fn timed_sync(&self, report: &mut IngestReport) -> Result<()> {
+        let started = Instant::now();
+        self.sync_indexes().await?;
+        report.index_seconds += started.elapsed().as_secs_f64();
+        Ok(())
     }
 
     /// Tallies one source's outcome, tells the observer, and syncs the indexes when enough
@@ -229,7 +238,7 @@ impl Brandpilot {
         report.record(origin, &outcome);
         observer.finished_one(origin, &outcome);
         if *since_sync >= self.settings.ingest.sync_every_chunks {
-            self.sync_indexes().await?;
+            self.timed_sync(report).await?;
             *since_sync = 0;
         }
         Ok(())

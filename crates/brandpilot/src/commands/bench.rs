@@ -137,6 +137,7 @@ async fn ingest(
         "embedded": report.embedded,
         "seconds": report.seconds,
         "chunks_per_second": report.chunks as f64 / report.seconds,
+        "index_seconds": report.index_seconds,
         "index_mb": index_bytes as f64 / 1e6,
         "peak_rss_mb": peak_rss_mb(),
     });
@@ -144,12 +145,14 @@ async fn ingest(
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!(
-            "ingest: {} documents → {} chunks in {:.2}s = {:.0} chunks/s end to end ({})",
+            "ingest: {} documents → {} chunks in {:.2}s = {:.0} chunks/s end to end ({}); \
+             indexing {:.2}s of it",
             report.files,
             report.chunks,
             report.seconds,
             report.chunks as f64 / report.seconds,
-            app.embedder().model_id()
+            app.embedder().model_id(),
+            report.index_seconds
         );
         println!(
             "index on disk {:.1} MB, peak RSS {:.0} MB",
