@@ -233,28 +233,7 @@ impl SqliteStore {
             .fetch_one(&mut *tx)
             .await?;
             let id: i64 = row.try_get("id")?;
-            sqlx::query("DELETE FROM chunks WHERE source_id = ?")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            for (ordinal, chunk) in write.chunks.iter().enumerate() {
-                let locator = serde_json::to_string(&chunk.locator)
-                    .map_err(|e| StoreError::Corrupt(format!("locator not serialisable: {e}")))?;
-                sqlx::query(
-                    "INSERT INTO chunks (source_id, brand_id, ordinal, text, token_count,
-                                         content_hash, locator)
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(id)
-                .bind(brand.0)
-                .bind(ordinal as i64)
-                .bind(&chunk.text)
-                .bind(chunk.token_count as i64)
-                .bind(&chunk.content_hash.0[..])
-                .bind(locator)
-                .execute(&mut *tx)
-                .await?;
-            }
+            replace_source_chunks(&mut tx, id, brand.0, &write.chunks).await?;
             ids.push(SourceId(id));
         }
         tx.commit().await?;
@@ -306,30 +285,7 @@ impl SqliteStore {
             .fetch_one(&mut *tx)
             .await?
             .try_get("brand_id")?;
-        sqlx::query("DELETE FROM chunks WHERE source_id = ?")
-            .bind(source.0)
-            .execute(&mut *tx)
-            .await?;
-        let mut ids = Vec::with_capacity(chunks.len());
-        for (ordinal, chunk) in chunks.iter().enumerate() {
-            let locator = serde_json::to_string(&chunk.locator)
-                .map_err(|e| StoreError::Corrupt(format!("locator not serialisable: {e}")))?;
-            let row = sqlx::query(
-                "INSERT INTO chunks (source_id, brand_id, ordinal, text, token_count,
-                                     content_hash, locator)
-                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            )
-            .bind(source.0)
-            .bind(brand)
-            .bind(ordinal as i64)
-            .bind(&chunk.text)
-            .bind(chunk.token_count as i64)
-            .bind(&chunk.content_hash.0[..])
-            .bind(locator)
-            .fetch_one(&mut *tx)
-            .await?;
-            ids.push(ChunkId(row.try_get("id")?));
-        }
+        let ids = replace_source_chunks(&mut tx, source.0, brand, chunks).await?;
         sqlx::query(
             "UPDATE sources SET kind = ?, title = ?, tags = ?, content_hash = ?, byte_size = ?,
                     status = 'ready', error = NULL, chunk_count = ?, updated_at = ?
@@ -679,6 +635,41 @@ fn tags_json(tags: &[String]) -> String {
     sorted.sort();
     sorted.dedup();
     json_array(&sorted)
+}
+
+/// Deletes a source's chunks (the trigger logs each deletion for the indexes) and inserts
+/// the new ones in order, returning their ids.
+async fn replace_source_chunks(
+    connection: &mut sqlx::SqliteConnection,
+    source: i64,
+    brand: i64,
+    chunks: &[NewChunk],
+) -> Result<Vec<ChunkId>> {
+    sqlx::query("DELETE FROM chunks WHERE source_id = ?")
+        .bind(source)
+        .execute(&mut *connection)
+        .await?;
+    let mut ids = Vec::with_capacity(chunks.len());
+    for (ordinal, chunk) in chunks.iter().enumerate() {
+        let locator = serde_json::to_string(&chunk.locator)
+            .map_err(|e| StoreError::Corrupt(format!("locator not serialisable: {e}")))?;
+        let row = sqlx::query(
+            "INSERT INTO chunks (source_id, brand_id, ordinal, text, token_count,
+                                 content_hash, locator)
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(source)
+        .bind(brand)
+        .bind(ordinal as i64)
+        .bind(&chunk.text)
+        .bind(chunk.token_count as i64)
+        .bind(&chunk.content_hash.0[..])
+        .bind(locator)
+        .fetch_one(&mut *connection)
+        .await?;
+        ids.push(ChunkId(row.try_get("id")?));
+    }
+    Ok(ids)
 }
 
 fn json_array(items: &[String]) -> String {
