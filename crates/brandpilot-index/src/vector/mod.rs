@@ -318,6 +318,12 @@ impl VectorIndex {
             })
         }
         .map_err(IndexError::vector_engine)?;
+        // A selective filter can strand the beam in regions it does not admit, so the walk
+        // may return fewer than k results while more are admitted. Then the exact scan gives
+        // the full answer: slower, but a brand is never shortchanged.
+        if matches.keys.len() < k.min(candidates.upper_bound) {
+            return self.exact_search(&state, &query, candidates.sets, &filter, k);
+        }
         // usearch's inner-product distance is `1 − dot`.
         Ok(matches
             .keys
