@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/setup-system.sh
 scripts/setup-models.sh
 cargo build --release --locked -p brandpilot
-bin=target/release/brandpilot
+bin="${CARGO_TARGET_DIR:-target}/release/brandpilot"
 
 "$bin" ingest examples/sample-brand --brand northwind --tag sample
 "$bin" search "${1:-can I get a refund on an opened bag of coffee?}" --brand northwind -k 3
