@@ -48,12 +48,7 @@ pub struct AnthropicProvider {
 impl AnthropicProvider {
     pub fn new(config: AnthropicConfig) -> Result<Self> {
         let base = http::normalise_base_url(&config.name, &config.base_url)?;
-        if config.model.trim().is_empty() {
-            return Err(LlmError::Config(format!(
-                "provider {} has no model configured",
-                config.name
-            )));
-        }
+        http::require_model(&config.name, &config.model)?;
         Ok(Self {
             endpoint: format!("{base}/v1/messages"),
             client: http::build_client(&config.name)?,
@@ -67,27 +62,18 @@ impl AnthropicProvider {
 
     async fn send(&self, request: &ChatRequest, stream: bool) -> Result<reqwest::Response> {
         let body = request_body(&self.config.model, request, stream)?;
-        let response = self
+        let request = self
             .client
             .post(&self.endpoint)
             .header("x-api-key", self.config.api_key.expose())
             .header("anthropic-version", ANTHROPIC_VERSION)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|error| http::transport_error(&self.config.name, error, self.secret()))?;
-        if !response.status().is_success() {
-            return Err(http::status_error(&self.config.name, response, self.secret()).await);
-        }
-        Ok(response)
+            .json(&body);
+        http::send_checked(&self.config.name, request, self.secret()).await
     }
 
     async fn complete_inner(&self, request: &ChatRequest) -> Result<ChatResponse> {
         let response = self.send(request, false).await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| http::transport_error(&self.config.name, error, self.secret()))?;
+        let body = http::read_body(&self.config.name, response, self.secret()).await?;
         parse_message(&body, schema_tool(request)).map_err(|message| LlmError::Protocol {
             provider: self.config.name.clone(),
             message: redact(&message, self.secret()),

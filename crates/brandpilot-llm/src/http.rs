@@ -34,6 +34,44 @@ pub(crate) fn normalise_base_url(provider: &str, base_url: &str) -> Result<Strin
     }
 }
 
+/// Refuses a provider configured without a model: every request would fail upstream.
+pub(crate) fn require_model(provider: &str, model: &str) -> Result<()> {
+    if model.trim().is_empty() {
+        return Err(LlmError::Config(format!(
+            "provider {provider} has no model configured"
+        )));
+    }
+    Ok(())
+}
+
+/// Sends a request; a transport failure or a non-success status becomes a classified error.
+pub(crate) async fn send_checked(
+    provider: &str,
+    request: reqwest::RequestBuilder,
+    secret: Option<&str>,
+) -> Result<reqwest::Response> {
+    let response = request
+        .send()
+        .await
+        .map_err(|error| transport_error(provider, error, secret))?;
+    if !response.status().is_success() {
+        return Err(status_error(provider, response, secret).await);
+    }
+    Ok(response)
+}
+
+/// The whole body of a successful, non-streaming response.
+pub(crate) async fn read_body(
+    provider: &str,
+    response: reqwest::Response,
+    secret: Option<&str>,
+) -> Result<bytes::Bytes> {
+    response
+        .bytes()
+        .await
+        .map_err(|error| transport_error(provider, error, secret))
+}
+
 /// A transport failure (connect, TLS, a body cut short), described without the URL.
 pub(crate) fn transport_error(
     provider: &str,
@@ -62,7 +100,7 @@ pub(crate) fn transport_error(
 }
 
 /// The classified error for a response whose status is not a success.
-pub(crate) async fn status_error(
+async fn status_error(
     provider: &str,
     response: reqwest::Response,
     secret: Option<&str>,

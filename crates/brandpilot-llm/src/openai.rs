@@ -43,12 +43,7 @@ pub struct OpenAiProvider {
 impl OpenAiProvider {
     pub fn new(config: OpenAiConfig) -> Result<Self> {
         let base = http::normalise_base_url(&config.name, &config.base_url)?;
-        if config.model.trim().is_empty() {
-            return Err(LlmError::Config(format!(
-                "provider {} has no model configured",
-                config.name
-            )));
-        }
+        http::require_model(&config.name, &config.model)?;
         Ok(Self {
             endpoint: format!("{base}/chat/completions"),
             client: http::build_client(&config.name)?,
@@ -66,22 +61,12 @@ impl OpenAiProvider {
         if let Some(key) = &self.config.api_key {
             builder = builder.bearer_auth(key.expose());
         }
-        let response = builder
-            .send()
-            .await
-            .map_err(|error| http::transport_error(&self.config.name, error, self.secret()))?;
-        if !response.status().is_success() {
-            return Err(http::status_error(&self.config.name, response, self.secret()).await);
-        }
-        Ok(response)
+        http::send_checked(&self.config.name, builder, self.secret()).await
     }
 
     async fn complete_inner(&self, request: &ChatRequest) -> Result<ChatResponse> {
         let response = self.send(request, false).await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| http::transport_error(&self.config.name, error, self.secret()))?;
+        let body = http::read_body(&self.config.name, response, self.secret()).await?;
         parse_completion(&body).map_err(|message| LlmError::Protocol {
             provider: self.config.name.clone(),
             message: redact(&message, self.secret()),
