@@ -100,7 +100,6 @@ struct PendingSource {
 /// A source extracted and chunked, waiting for its embeddings and its write.
 struct PreparedSource {
     position: usize,
-    origin: String,
     existed: bool,
     write: SourceWrite,
 }
@@ -329,7 +328,6 @@ impl Brandpilot {
                         .unwrap_or_else(|| input.fallback_title.clone());
                     prepared.push(PreparedSource {
                         position,
-                        origin: input.origin.clone(),
                         existed,
                         write: SourceWrite {
                             source: NewSource {
@@ -359,7 +357,14 @@ impl Brandpilot {
                     });
                 }
                 Err(error) => {
-                    self.record_failure(brand, &input, &tags, &error).await?;
+                    let source = NewSource {
+                        kind: input.kind,
+                        origin: input.origin,
+                        title: input.fallback_title,
+                        tags: tags.clone(),
+                        byte_size: input.byte_size,
+                    };
+                    self.record_failure(brand, &source, &error).await?;
                     results[position] = Some(Err(error));
                 }
             }
@@ -384,14 +389,8 @@ impl Brandpilot {
                             kept.push(source);
                         }
                         Err(error) => {
-                            let input = SourceInput {
-                                origin: source.origin.clone(),
-                                kind: source.write.source.kind,
-                                fallback_title: source.write.source.title.clone(),
-                                bytes_hash: source.write.update.content_hash,
-                                byte_size: source.write.source.byte_size,
-                            };
-                            self.record_failure(brand, &input, &tags, &error).await?;
+                            self.record_failure(brand, &source.write.source, &error)
+                                .await?;
                             results[source.position] = Some(Err(error));
                         }
                     }
@@ -423,25 +422,12 @@ impl Brandpilot {
     async fn record_failure(
         &self,
         brand: &Brand,
-        input: &SourceInput,
-        tags: &[String],
+        source: &NewSource,
         error: &AppError,
     ) -> Result<()> {
-        let source = self
-            .store
-            .begin_source(
-                brand.id,
-                &NewSource {
-                    kind: input.kind,
-                    origin: input.origin.clone(),
-                    title: input.fallback_title.clone(),
-                    tags: tags.to_vec(),
-                    byte_size: input.byte_size,
-                },
-            )
-            .await?;
+        let id = self.store.begin_source(brand.id, source).await?;
         self.store
-            .mark_source_failed(source, &error.to_string())
+            .mark_source_failed(id, &error.to_string())
             .await?;
         Ok(())
     }
