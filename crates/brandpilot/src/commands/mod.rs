@@ -53,6 +53,11 @@ pub fn show_settings(settings: &Settings) -> Result<ExitCode> {
             *secret = Some("***".into());
         }
     }
+    for provider in shown.llm.providers.values_mut() {
+        if provider.api_key.is_some() {
+            provider.api_key = Some("***".into());
+        }
+    }
     println!("{}", toml::to_string_pretty(&shown)?);
     Ok(ExitCode::SUCCESS)
 }
