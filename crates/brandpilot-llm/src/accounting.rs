@@ -79,6 +79,11 @@ pub enum CallOutcome {
 /// One routed call (all its retries and fallbacks together).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallRecord {
+    /// Who the call was made for, as the caller put it through [`crate::Router::scoped`]
+    /// (the app uses `"<workspace id>/<brand id>"`); `None` for calls made through the
+    /// [`crate::Router`] itself. This crate never interprets it: it only carries it to the
+    /// sink, so spending can be attributed without the LLM layer knowing the domain.
+    pub scope: Option<String>,
     pub route: String,
     /// The provider that answered, or the last one tried; empty when none was tried.
     pub provider: String,
@@ -136,6 +141,7 @@ pub struct TracingSink;
 impl CallSink for TracingSink {
     fn record(&self, record: CallRecord) {
         tracing::debug!(
+            scope = record.scope.as_deref(),
             route = %record.route,
             provider = %record.provider,
             model = %record.model,

@@ -21,7 +21,7 @@ mod types;
 pub use breaker::{BreakerConfig, BreakerState, Clock, SystemClock};
 pub use error::{LlmError, Result};
 pub use provider::{ApiKey, ChatProvider, EventStream};
-pub use router::{RoutePolicy, Router, RouterBuilder};
+pub use router::{RoutePolicy, Router, RouterBuilder, ScopedRouter};
 pub use types::{
     ChatRequest, ChatResponse, FinishReason, Message, ResponseFormat, Role, StreamCollector,
     StreamEvent, ToolCall, ToolSpec, Usage,

@@ -74,6 +74,37 @@ pub struct Router {
     shared: Arc<Shared>,
 }
 
+/// A [`Router`] that stamps every call record it produces with a scope: who the call was
+/// made for. Made by [`Router::scoped`]; cheap to clone, and it shares breakers, limits and
+/// the sink with the router it came from.
+#[derive(Clone)]
+pub struct ScopedRouter {
+    router: Router,
+    scope: Arc<str>,
+}
+
+impl ScopedRouter {
+    /// The scope this router's records carry.
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
+    /// One complete answer through `route`, recorded under this router's scope.
+    pub async fn complete(&self, route: &str, request: &ChatRequest) -> Result<ChatResponse> {
+        self.router
+            .complete_in_scope(Some(&self.scope), route, request)
+            .await
+    }
+
+    /// A streamed answer through `route`, recorded under this router's scope; see
+    /// [`Router::stream`].
+    pub async fn stream(&self, route: &str, request: &ChatRequest) -> Result<EventStream> {
+        self.router
+            .stream_in_scope(Some(&self.scope), route, request)
+            .await
+    }
+}
+
 /// Assembles a [`Router`]; `build` checks that every route names known providers.
 pub struct RouterBuilder {
     policy: RoutePolicy,
@@ -233,8 +264,34 @@ impl Router {
         routes
     }
 
-    /// One complete answer through `route`.
+    /// A router whose call records carry `scope` (see [`CallRecord::scope`]); the calls
+    /// themselves are routed exactly as through `self`.
+    pub fn scoped(&self, scope: impl Into<String>) -> ScopedRouter {
+        ScopedRouter {
+            router: self.clone(),
+            scope: Arc::from(scope.into()),
+        }
+    }
+
+    /// One complete answer through `route`. Its record has no scope.
     pub async fn complete(&self, route: &str, request: &ChatRequest) -> Result<ChatResponse> {
+        self.complete_in_scope(None, route, request).await
+    }
+
+    /// A streamed answer through `route`. Resolves once the first event arrived, so a
+    /// provider failing before that is retried or replaced; a failure after it ends the
+    /// stream with the error. Its record has no scope.
+    pub async fn stream(&self, route: &str, request: &ChatRequest) -> Result<EventStream> {
+        self.stream_in_scope(None, route, request).await
+    }
+
+    /// The one implementation of [`Router::complete`] and [`ScopedRouter::complete`].
+    async fn complete_in_scope(
+        &self,
+        scope: Option<&Arc<str>>,
+        route: &str,
+        request: &ChatRequest,
+    ) -> Result<ChatResponse> {
         let started = Instant::now();
         let timeout = self.shared.policy.timeout;
         let (result, report) = self
@@ -263,6 +320,7 @@ impl Router {
             String::new()
         };
         let record = self.record(
+            scope,
             route,
             &report,
             &prompt_text,
@@ -276,10 +334,13 @@ impl Router {
         result
     }
 
-    /// A streamed answer through `route`. Resolves once the first event arrived, so a
-    /// provider failing before that is retried or replaced; a failure after it ends the
-    /// stream with the error.
-    pub async fn stream(&self, route: &str, request: &ChatRequest) -> Result<EventStream> {
+    /// The one implementation of [`Router::stream`] and [`ScopedRouter::stream`].
+    async fn stream_in_scope(
+        &self,
+        scope: Option<&Arc<str>>,
+        route: &str,
+        request: &ChatRequest,
+    ) -> Result<EventStream> {
         let started = Instant::now();
         let timeout = self.shared.policy.timeout;
         let (result, report) = self
@@ -309,6 +370,7 @@ impl Router {
                 };
                 let delivery = Delivery {
                     router: self.clone(),
+                    scope: scope.cloned(),
                     route: route.to_owned(),
                     slot,
                     depth: report.depth,
@@ -323,6 +385,7 @@ impl Router {
             }
             Err(error) => {
                 let record = self.record(
+                    scope,
                     route,
                     &report,
                     "",
@@ -341,6 +404,7 @@ impl Router {
     #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
+        scope: Option<&Arc<str>>,
         route: &str,
         report: &ChainReport,
         prompt_text: &str,
@@ -365,6 +429,7 @@ impl Router {
             ),
         };
         CallRecord {
+            scope: scope.map(|scope| scope.to_string()),
             route: route.to_owned(),
             provider: provider.to_owned(),
             model: model.to_owned(),
@@ -539,6 +604,7 @@ impl Drop for ProbeGuard<'_> {
 /// when the caller drops it early.
 struct Delivery {
     router: Router,
+    scope: Option<Arc<str>>,
     route: String,
     slot: Arc<Slot>,
     depth: usize,
@@ -622,6 +688,7 @@ impl Delivery {
             retries: self.retries,
         };
         let record = self.router.record(
+            self.scope.as_ref(),
             &self.route,
             &report,
             &self.prompt_text,

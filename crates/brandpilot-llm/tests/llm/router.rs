@@ -623,3 +623,42 @@ fn a_route_naming_an_unknown_provider_is_refused_at_build() {
     assert_eq!(error.fault(), FaultKind::User);
     assert!(error.to_string().contains("missing"));
 }
+
+#[tokio::test]
+async fn records_made_through_a_scoped_router_carry_its_scope_and_others_none() {
+    let (first, second) = (fake(), fake());
+    let setup = router(
+        policy(),
+        &[(&first, "first"), (&second, "second")],
+        &["first", "second"],
+    );
+    let scoped = setup.router.scoped("workspace-1/brand-7");
+    // A fallback, a stream, a failure and a cancelled stream: every way a record is made.
+    first.script([ChatReply::Status(503)]);
+    scoped.complete("answer", &hello()).await.unwrap();
+    drain(scoped.stream("answer", &hello()).await.unwrap())
+        .await
+        .1
+        .unwrap();
+    scoped
+        .complete("missing-route", &hello())
+        .await
+        .unwrap_err();
+    drop(scoped.clone().stream("answer", &hello()).await.unwrap());
+    setup.router.complete("answer", &hello()).await.unwrap();
+    drain(setup.router.stream("answer", &hello()).await.unwrap())
+        .await
+        .1
+        .unwrap();
+
+    let records = setup.sink.records();
+    assert_eq!(records.len(), 6);
+    for record in &records[..4] {
+        assert_eq!(record.scope.as_deref(), Some("workspace-1/brand-7"));
+    }
+    assert_eq!(records[3].outcome, CallOutcome::Cancelled);
+    for record in &records[4..] {
+        assert_eq!(record.scope, None);
+    }
+    assert_eq!(scoped.scope(), "workspace-1/brand-7");
+}
