@@ -59,16 +59,20 @@ pub enum LlamaError {
         limit: usize,
     },
 
+    /// A prompt does not fit the context window (with room for at least one answer token).
+    #[error("the prompt has {tokens} tokens, more than the {limit} the context window allows")]
+    PromptTooLong { tokens: usize, limit: usize },
+
     /// Running the model failed.
     #[error("llama.cpp inference failed: {0}")]
     Inference(String),
 
-    /// The embedder's worker thread is gone (it panicked or the process is shutting down).
-    #[error("the embedding worker thread has stopped")]
+    /// A model's worker thread is gone (it panicked or the process is shutting down).
+    #[error("the model's worker thread has stopped")]
     WorkerGone,
 
     /// Invalid settings passed by the caller (zero threads, batch smaller than a text, …).
-    #[error("invalid embedder settings: {0}")]
+    #[error("invalid model settings: {0}")]
     InvalidSettings(String),
 }
 
@@ -82,6 +86,7 @@ impl Fault for LlamaError {
             | LlamaError::InvalidGguf(_)
             | LlamaError::ModelLoad { .. }
             | LlamaError::TextTooLong { .. }
+            | LlamaError::PromptTooLong { .. }
             | LlamaError::InvalidSettings(_) => FaultKind::User,
             LlamaError::Context(_) => FaultKind::Transient,
             LlamaError::Backend(_) | LlamaError::Inference(_) | LlamaError::WorkerGone => {

@@ -3,5 +3,6 @@
 //! all-MiniLM-L6-v2 files that `scripts/setup-models.sh` installs.
 
 mod embedding;
+mod generation;
 mod gguf_roundtrip;
 mod support;
