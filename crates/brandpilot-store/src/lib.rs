@@ -1,4 +1,5 @@
-//! Persistence for Brandpilot: workspaces, brands, sources, chunks, cached embeddings and jobs.
+//! Persistence for Brandpilot: workspaces, brands, sources, chunks, cached embeddings, jobs,
+//! LLM call records and the LLM answer cache.
 //!
 //! [`Store`] is the one type the rest of the code sees. It dispatches to a backend module —
 //! [`sqlite`] today; a `postgres` module with its own migrations joins it later — so callers
@@ -15,8 +16,9 @@ pub mod sqlite;
 
 pub use error::{Result, StoreError};
 pub use records::{
-    Brand, ChunkForIndex, IndexHighMarks, JobRecord, NewChunk, NewSource, SourceRecord,
-    SourceUpdate, SourceWrite, StoredChunk,
+    Brand, CacheEntry, CacheScope, ChunkForIndex, IndexHighMarks, JobRecord, LlmCallOutcome,
+    NewCacheEntry, NewChunk, NewLlmCall, NewSource, SourceRecord, SourceUpdate, SourceWrite,
+    StoredChunk, UsageGroup, UsageQuery, UsageRow,
 };
 
 use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, WorkspaceId};
@@ -62,6 +64,13 @@ impl Store {
 
     pub async fn list_brands(&self, workspace: WorkspaceId) -> Result<Vec<Brand>> {
         dispatch!(self, s => s.list_brands(workspace).await)
+    }
+
+    /// Deletes a brand with its sources, chunks and cached answers; its LLM call records
+    /// stay with the workspace, without a brand. Returns false when the workspace has no
+    /// such brand.
+    pub async fn delete_brand(&self, workspace: WorkspaceId, brand: BrandId) -> Result<bool> {
+        dispatch!(self, s => s.delete_brand(workspace, brand).await)
     }
 
     pub async fn find_source(&self, brand: BrandId, origin: &str) -> Result<Option<SourceRecord>> {
@@ -200,6 +209,77 @@ impl Store {
 
     pub async fn get_job(&self, job: JobId) -> Result<Option<JobRecord>> {
         dispatch!(self, s => s.get_job(job).await)
+    }
+
+    /// Records LLM calls in one transaction. A call whose workspace does not exist is
+    /// skipped; a brand outside the call's workspace is recorded as none. Returns the number
+    /// of rows written.
+    pub async fn record_llm_calls(&self, calls: &[NewLlmCall]) -> Result<u64> {
+        dispatch!(self, s => s.record_llm_calls(calls).await)
+    }
+
+    /// The workspace's LLM calls in the query's window, summed per group, ordered by the
+    /// group keys. Never includes another workspace's calls.
+    pub async fn llm_usage(
+        &self,
+        workspace: WorkspaceId,
+        query: &UsageQuery,
+    ) -> Result<Vec<UsageRow>> {
+        dispatch!(self, s => s.llm_usage(workspace, query).await)
+    }
+
+    /// The cached answer to exactly this request (by `key_hash`) in this scope and route,
+    /// unless it expired at `now_ms`.
+    pub async fn llm_cache_get(
+        &self,
+        scope: CacheScope,
+        route: &str,
+        key_hash: &ContentHash,
+        now_ms: i64,
+    ) -> Result<Option<CacheEntry>> {
+        dispatch!(self, s => s.llm_cache_get(scope, route, key_hash, now_ms).await)
+    }
+
+    /// A cached answer by id, only if it belongs to `scope` and has not expired.
+    pub async fn llm_cache_entry(
+        &self,
+        scope: CacheScope,
+        id: i64,
+        now_ms: i64,
+    ) -> Result<Option<CacheEntry>> {
+        dispatch!(self, s => s.llm_cache_entry(scope, id, now_ms).await)
+    }
+
+    /// Candidates for a similar question: the ids and question embeddings of at most `limit`
+    /// live entries of this scope and route with the same context hash, newest first.
+    pub async fn llm_cache_similar(
+        &self,
+        scope: CacheScope,
+        route: &str,
+        context_hash: &ContentHash,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Vec<f32>)>> {
+        dispatch!(self, s => s.llm_cache_similar(scope, route, context_hash, now_ms, limit).await)
+    }
+
+    /// Stores an answer, replacing the one for the same request in the same scope and route.
+    /// Returns false (and stores nothing) when the scope's workspace does not exist or its
+    /// brand is not in that workspace.
+    pub async fn llm_cache_put(&self, entry: &NewCacheEntry) -> Result<bool> {
+        dispatch!(self, s => s.llm_cache_put(entry).await)
+    }
+
+    /// Deletes every entry expired at `now_ms` (in all scopes) and, in this scope and route,
+    /// all but the `max_entries` newest. Returns how many entries went.
+    pub async fn llm_cache_evict(
+        &self,
+        scope: CacheScope,
+        route: &str,
+        max_entries: u32,
+        now_ms: i64,
+    ) -> Result<u64> {
+        dispatch!(self, s => s.llm_cache_evict(scope, route, max_entries, now_ms).await)
     }
 
     /// Checkpoints the write-ahead log and closes every connection.

@@ -1,8 +1,8 @@
 //! Rows as the rest of the code sees them: plain data, no database types.
 
 use brandpilot_core::{
-    BrandId, ChunkId, ChunkLocator, ContentHash, JobId, SourceId, SourceKind, SourceStatus,
-    WorkspaceId,
+    BrandId, ChunkId, ChunkLocator, ContentHash, FaultKind, JobId, SourceId, SourceKind,
+    SourceStatus, WorkspaceId,
 };
 use serde_json::Value;
 
@@ -113,4 +113,133 @@ pub struct JobRecord {
     pub progress_done: u64,
     pub progress_total: u64,
     pub error: Option<String>,
+}
+
+/// How an LLM call ended, as stored in `llm_calls.outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LlmCallOutcome {
+    /// An answer was delivered whole.
+    Success,
+    /// No answer at all.
+    Failed,
+    /// A stream broke after part of the answer was delivered.
+    Interrupted,
+    /// The caller stopped reading the stream before its end.
+    Cancelled,
+}
+
+impl LlmCallOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LlmCallOutcome::Success => "success",
+            LlmCallOutcome::Failed => "failed",
+            LlmCallOutcome::Interrupted => "interrupted",
+            LlmCallOutcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One routed LLM call to record. The store's own type, so that the store does not depend on
+/// the LLM crate; the app maps the router's call records onto it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLlmCall {
+    pub workspace: WorkspaceId,
+    /// The brand the call was made for. A brand that is not in `workspace` (or no longer
+    /// exists) is recorded as none: a row never points into another workspace.
+    pub brand: Option<BrandId>,
+    pub route: String,
+    pub provider: String,
+    pub model: String,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    pub tokens_estimated: bool,
+    pub cost_usd: Option<f64>,
+    pub latency_ms: u64,
+    pub outcome: LlmCallOutcome,
+    /// Whose fault the failure was; `None` for a success or a cancellation.
+    pub fault: Option<FaultKind>,
+    pub fallback_depth: u32,
+    pub retries: u32,
+    pub streamed: bool,
+    pub created_at_ms: i64,
+}
+
+/// A dimension a usage report is broken down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UsageGroup {
+    /// The UTC calendar day of the call.
+    Day,
+    Model,
+    Route,
+    Brand,
+    Provider,
+}
+
+/// Which of a workspace's LLM calls a usage report covers and how it breaks them down.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UsageQuery {
+    /// Calls made at or after this time (Unix ms); `None`: from the start.
+    pub since_ms: Option<i64>,
+    /// Calls made before this time (Unix ms); `None`: up to now.
+    pub until_ms: Option<i64>,
+    /// The dimensions to group by, in any order; empty gives one total row (or none when
+    /// there were no calls).
+    pub group_by: Vec<UsageGroup>,
+    /// Only the calls made for this brand.
+    pub brand: Option<BrandId>,
+}
+
+/// One group of a usage report. A key field is `None` when the report is not grouped by it;
+/// when grouped by brand, `brand: None` is the calls made for no brand (workspace-level calls
+/// and those of brands since deleted).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageRow {
+    /// Start of the UTC day (Unix ms).
+    pub day_ms: Option<i64>,
+    pub model: Option<String>,
+    pub route: Option<String>,
+    pub brand: Option<BrandId>,
+    pub provider: Option<String>,
+    pub calls: u64,
+    /// Calls that did not deliver a whole answer (failed or interrupted; not cancelled).
+    pub failed: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Sum over the calls whose model has a price.
+    pub cost_usd: f64,
+    /// Calls whose model had no price, so `cost_usd` leaves them out.
+    pub unpriced_calls: u64,
+}
+
+/// Who a cached answer belongs to: a workspace, and a brand in it or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CacheScope {
+    pub workspace: WorkspaceId,
+    pub brand: Option<BrandId>,
+}
+
+/// An answer to keep in the LLM answer cache.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCacheEntry {
+    pub scope: CacheScope,
+    pub route: String,
+    /// Identifies the exact request.
+    pub key_hash: ContentHash,
+    /// Identifies everything in the request but its last user message.
+    pub context_hash: ContentHash,
+    /// The last user message's embedding, if it was embedded.
+    pub embedding: Option<Vec<f32>>,
+    /// The answer, as JSON the app reads back.
+    pub response: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// A cached answer read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheEntry {
+    pub id: i64,
+    pub response: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
 }

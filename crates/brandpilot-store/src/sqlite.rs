@@ -21,6 +21,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+mod llm;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The columns `source_from_row` reads, as a literal so that queries stay `&'static str`.

@@ -1,5 +1,9 @@
 //! Store behaviour the rest of Brandpilot relies on: upserts by origin, atomic chunk
-//! replacement, the deletion log the indexes replay, brand scoping and the embedding cache.
+//! replacement, the deletion log the indexes replay, brand scoping and the embedding cache;
+//! LLM call records and the answer cache in `store/llm.rs`.
+
+#[path = "store/llm.rs"]
+mod llm;
 
 use brandpilot_core::{ChunkId, ChunkLocator, ContentHash, SourceKind, SourceStatus};
 use brandpilot_store::{NewChunk, NewSource, SourceUpdate, SourceWrite, Store};

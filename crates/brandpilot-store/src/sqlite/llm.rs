@@ -1,0 +1,277 @@
+//! The SQLite side of the LLM layer's state: call records with their usage reports, and the
+//! answer cache. Like the rest of this backend, no SQL text is built from data: optional
+//! filters and groupings are bound parameters of one fixed statement.
+
+use super::SqliteStore;
+use crate::records::{
+    CacheEntry, CacheScope, NewCacheEntry, NewLlmCall, UsageGroup, UsageQuery, UsageRow,
+};
+use crate::{Result, vector_from_bytes, vector_to_bytes};
+use brandpilot_core::{BrandId, ContentHash, FaultKind, WorkspaceId};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+impl SqliteStore {
+    pub async fn delete_brand(&self, workspace: WorkspaceId, brand: BrandId) -> Result<bool> {
+        let result = sqlx::query("DELETE FROM brands WHERE workspace_id = ? AND id = ?")
+            .bind(workspace.0)
+            .bind(brand.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    pub async fn record_llm_calls(&self, calls: &[NewLlmCall]) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let mut written = 0;
+        for call in calls {
+            // Selecting from workspaces skips a call of an unknown workspace instead of
+            // failing the whole batch on the foreign key; the brand subquery records a
+            // brand of another workspace (or one deleted since the call) as none.
+            let result = sqlx::query(
+                "INSERT INTO llm_calls (workspace_id, brand_id, route, provider, model,
+                     prompt_tokens, completion_tokens, tokens_estimated, cost_usd, latency_ms,
+                     outcome, fault, fallback_depth, retries, streamed, created_at)
+                 SELECT w.id,
+                        (SELECT b.id FROM brands b WHERE b.id = ? AND b.workspace_id = w.id),
+                        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                 FROM workspaces w WHERE w.id = ?",
+            )
+            .bind(call.brand.map(|brand| brand.0))
+            .bind(&call.route)
+            .bind(&call.provider)
+            .bind(&call.model)
+            .bind(i64::from(call.prompt_tokens))
+            .bind(i64::from(call.completion_tokens))
+            .bind(call.tokens_estimated)
+            .bind(call.cost_usd.filter(|cost| cost.is_finite()))
+            .bind(i64::try_from(call.latency_ms).unwrap_or(i64::MAX))
+            .bind(call.outcome.as_str())
+            .bind(call.fault.map(fault_name))
+            .bind(i64::from(call.fallback_depth))
+            .bind(i64::from(call.retries))
+            .bind(call.streamed)
+            .bind(call.created_at_ms)
+            .bind(call.workspace.0)
+            .execute(&mut *tx)
+            .await?;
+            written += result.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    pub async fn llm_usage(
+        &self,
+        workspace: WorkspaceId,
+        query: &UsageQuery,
+    ) -> Result<Vec<UsageRow>> {
+        let by = |group: UsageGroup| query.group_by.contains(&group);
+        // One statement for every grouping: a dimension not asked for is the constant NULL,
+        // which puts every call in the same group, so no SQL text is assembled at run time.
+        let rows = sqlx::query(
+            "SELECT CASE WHEN ? THEN (created_at / 86400000) * 86400000 END AS day_key,
+                    CASE WHEN ? THEN model END AS model_key,
+                    CASE WHEN ? THEN route END AS route_key,
+                    CASE WHEN ? THEN brand_id END AS brand_key,
+                    CASE WHEN ? THEN provider END AS provider_key,
+                    COUNT(*) AS calls,
+                    SUM(CASE WHEN outcome IN ('failed', 'interrupted') THEN 1 ELSE 0 END)
+                        AS failed,
+                    SUM(prompt_tokens) AS prompt_tokens,
+                    SUM(completion_tokens) AS completion_tokens,
+                    COALESCE(SUM(cost_usd), 0.0) AS cost_usd,
+                    SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END) AS unpriced_calls
+             FROM llm_calls
+             WHERE workspace_id = ? AND created_at >= ? AND created_at < ?
+               AND (? IS NULL OR brand_id = ?)
+             GROUP BY day_key, model_key, route_key, brand_key, provider_key
+             ORDER BY day_key, model_key, route_key, brand_key, provider_key",
+        )
+        .bind(by(UsageGroup::Day))
+        .bind(by(UsageGroup::Model))
+        .bind(by(UsageGroup::Route))
+        .bind(by(UsageGroup::Brand))
+        .bind(by(UsageGroup::Provider))
+        .bind(workspace.0)
+        .bind(query.since_ms.unwrap_or(i64::MIN))
+        .bind(query.until_ms.unwrap_or(i64::MAX))
+        .bind(query.brand.map(|brand| brand.0))
+        .bind(query.brand.map(|brand| brand.0))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(usage_row_from_row).collect()
+    }
+
+    pub async fn llm_cache_get(
+        &self,
+        scope: CacheScope,
+        route: &str,
+        key_hash: &ContentHash,
+        now_ms: i64,
+    ) -> Result<Option<CacheEntry>> {
+        // COALESCE(brand_id, 0) is the unique index's expression: one index lookup.
+        let row = sqlx::query(
+            "SELECT id, response, created_at, expires_at FROM llm_cache
+             WHERE workspace_id = ? AND COALESCE(brand_id, 0) = ? AND route = ?
+               AND key_hash = ? AND expires_at > ?",
+        )
+        .bind(scope.workspace.0)
+        .bind(scope.brand.map_or(0, |brand| brand.0))
+        .bind(route)
+        .bind(&key_hash.0[..])
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(cache_entry_from_row).transpose()
+    }
+
+    pub async fn llm_cache_entry(
+        &self,
+        scope: CacheScope,
+        id: i64,
+        now_ms: i64,
+    ) -> Result<Option<CacheEntry>> {
+        let row = sqlx::query(
+            "SELECT id, response, created_at, expires_at FROM llm_cache
+             WHERE id = ? AND workspace_id = ? AND brand_id IS ? AND expires_at > ?",
+        )
+        .bind(id)
+        .bind(scope.workspace.0)
+        .bind(scope.brand.map(|brand| brand.0))
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(cache_entry_from_row).transpose()
+    }
+
+    pub async fn llm_cache_similar(
+        &self,
+        scope: CacheScope,
+        route: &str,
+        context_hash: &ContentHash,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Vec<f32>)>> {
+        let rows = sqlx::query(
+            "SELECT id, embedding FROM llm_cache
+             WHERE workspace_id = ? AND brand_id IS ? AND route = ? AND context_hash = ?
+               AND expires_at > ? AND embedding IS NOT NULL
+             ORDER BY created_at DESC, id DESC LIMIT ?",
+        )
+        .bind(scope.workspace.0)
+        .bind(scope.brand.map(|brand| brand.0))
+        .bind(route)
+        .bind(&context_hash.0[..])
+        .bind(now_ms)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let embedding = vector_from_bytes(row.try_get::<&[u8], _>("embedding")?)?;
+                Ok((row.try_get("id")?, embedding))
+            })
+            .collect()
+    }
+
+    pub async fn llm_cache_put(&self, entry: &NewCacheEntry) -> Result<bool> {
+        let brand = entry.scope.brand.map(|brand| brand.0);
+        // The WHERE admits the entry only when its brand is in its workspace, so a wrong
+        // scope can never file an answer under another workspace's brand.
+        let result = sqlx::query(
+            "INSERT INTO llm_cache (workspace_id, brand_id, route, key_hash, context_hash,
+                                    embedding, response, created_at, expires_at)
+             SELECT w.id, ?, ?, ?, ?, ?, ?, ?, ? FROM workspaces w
+             WHERE w.id = ?
+               AND (? IS NULL OR EXISTS (SELECT 1 FROM brands b
+                                         WHERE b.id = ? AND b.workspace_id = w.id))
+             ON CONFLICT (workspace_id, COALESCE(brand_id, 0), route, key_hash) DO UPDATE SET
+                 context_hash = excluded.context_hash, embedding = excluded.embedding,
+                 response = excluded.response, created_at = excluded.created_at,
+                 expires_at = excluded.expires_at",
+        )
+        .bind(brand)
+        .bind(&entry.route)
+        .bind(&entry.key_hash.0[..])
+        .bind(&entry.context_hash.0[..])
+        .bind(entry.embedding.as_deref().map(vector_to_bytes))
+        .bind(&entry.response)
+        .bind(entry.created_at_ms)
+        .bind(entry.expires_at_ms)
+        .bind(entry.scope.workspace.0)
+        .bind(brand)
+        .bind(brand)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    pub async fn llm_cache_evict(
+        &self,
+        scope: CacheScope,
+        route: &str,
+        max_entries: u32,
+        now_ms: i64,
+    ) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let expired = sqlx::query("DELETE FROM llm_cache WHERE expires_at <= ?")
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let surplus = sqlx::query(
+            "DELETE FROM llm_cache WHERE id IN (
+                 SELECT id FROM llm_cache
+                 WHERE workspace_id = ? AND brand_id IS ? AND route = ?
+                 ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?)",
+        )
+        .bind(scope.workspace.0)
+        .bind(scope.brand.map(|brand| brand.0))
+        .bind(route)
+        .bind(i64::from(max_entries))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(expired + surplus)
+    }
+}
+
+fn fault_name(fault: FaultKind) -> &'static str {
+    match fault {
+        FaultKind::User => "user",
+        FaultKind::Transient => "transient",
+        FaultKind::Bug => "bug",
+    }
+}
+
+fn usage_row_from_row(row: &SqliteRow) -> Result<UsageRow> {
+    let count = |column: &str| -> Result<u64> {
+        // Counts and token sums are never negative; a negative one would be corruption
+        // better shown as zero than wrapped into a huge number.
+        Ok(row.try_get::<i64, _>(column)?.max(0) as u64)
+    };
+    Ok(UsageRow {
+        day_ms: row.try_get("day_key")?,
+        model: row.try_get("model_key")?,
+        route: row.try_get("route_key")?,
+        brand: row.try_get::<Option<i64>, _>("brand_key")?.map(BrandId),
+        provider: row.try_get("provider_key")?,
+        calls: count("calls")?,
+        failed: count("failed")?,
+        prompt_tokens: count("prompt_tokens")?,
+        completion_tokens: count("completion_tokens")?,
+        cost_usd: row.try_get("cost_usd")?,
+        unpriced_calls: count("unpriced_calls")?,
+    })
+}
+
+fn cache_entry_from_row(row: &SqliteRow) -> Result<CacheEntry> {
+    Ok(CacheEntry {
+        id: row.try_get("id")?,
+        response: row.try_get("response")?,
+        created_at_ms: row.try_get("created_at")?,
+        expires_at_ms: row.try_get("expires_at")?,
+    })
+}
