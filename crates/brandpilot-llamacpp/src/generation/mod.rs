@@ -124,6 +124,9 @@ pub struct GenerationRequest {
     pub stop: Vec<String>,
     /// A GBNF grammar (root rule `root`) every output must match.
     pub grammar: Option<String>,
+    /// Keep generating past the model's end-of-turn token (benchmarks measure a fixed
+    /// number of tokens this way).
+    pub ignore_eos: bool,
 }
 
 /// Why generation ended.

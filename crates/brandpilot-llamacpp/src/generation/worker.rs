@@ -149,7 +149,7 @@ impl Session<'_> {
             }
             let token = sampler.sample(context, -1);
             first_token_at.get_or_insert_with(Instant::now);
-            if vocab.is_eog(token) {
+            if vocab.is_eog(token) && !request.ignore_eos {
                 break Finish::Stop;
             }
             completion_tokens += 1;

@@ -31,6 +31,7 @@ fn request(prompt: Prompt, max_tokens: u32) -> GenerationRequest {
         sampling: Sampling::default(),
         stop: Vec::new(),
         grammar: None,
+        ignore_eos: false,
     }
 }
 
