@@ -18,7 +18,7 @@ pub use error::{Result, StoreError};
 pub use records::{
     Brand, CacheEntry, CacheScope, ChunkForIndex, IndexHighMarks, JobRecord, LlmCallOutcome,
     NewCacheEntry, NewChunk, NewLlmCall, NewSource, SourceRecord, SourceUpdate, SourceWrite,
-    StoredChunk, UsageGroup, UsageQuery, UsageRow,
+    StoredChunk, StoredLlmCall, UsageGroup, UsageQuery, UsageRow,
 };
 
 use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, WorkspaceId};
@@ -216,6 +216,15 @@ impl Store {
     /// of rows written.
     pub async fn record_llm_calls(&self, calls: &[NewLlmCall]) -> Result<u64> {
         dispatch!(self, s => s.record_llm_calls(calls).await)
+    }
+
+    /// The workspace's most recent LLM calls, newest first, at most `limit`.
+    pub async fn list_llm_calls(
+        &self,
+        workspace: WorkspaceId,
+        limit: u32,
+    ) -> Result<Vec<StoredLlmCall>> {
+        dispatch!(self, s => s.list_llm_calls(workspace, limit).await)
     }
 
     /// The workspace's LLM calls in the query's window, summed per group, ordered by the

@@ -139,6 +139,23 @@ impl LlmCallOutcome {
     }
 }
 
+impl std::str::FromStr for LlmCallOutcome {
+    type Err = brandpilot_core::UnknownVariant;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "success" => Ok(LlmCallOutcome::Success),
+            "failed" => Ok(LlmCallOutcome::Failed),
+            "interrupted" => Ok(LlmCallOutcome::Interrupted),
+            "cancelled" => Ok(LlmCallOutcome::Cancelled),
+            other => Err(brandpilot_core::UnknownVariant {
+                what: "LLM call outcome",
+                value: other.to_owned(),
+            }),
+        }
+    }
+}
+
 /// One routed LLM call to record. The store's own type, so that the store does not depend on
 /// the LLM crate; the app maps the router's call records onto it.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,6 +179,13 @@ pub struct NewLlmCall {
     pub retries: u32,
     pub streamed: bool,
     pub created_at_ms: i64,
+}
+
+/// A recorded LLM call read back, with its row id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredLlmCall {
+    pub id: i64,
+    pub call: NewLlmCall,
 }
 
 /// A dimension a usage report is broken down by.

@@ -4,9 +4,10 @@
 
 use super::SqliteStore;
 use crate::records::{
-    CacheEntry, CacheScope, NewCacheEntry, NewLlmCall, UsageGroup, UsageQuery, UsageRow,
+    CacheEntry, CacheScope, NewCacheEntry, NewLlmCall, StoredLlmCall, UsageGroup, UsageQuery,
+    UsageRow,
 };
-use crate::{Result, vector_from_bytes, vector_to_bytes};
+use crate::{Result, StoreError, vector_from_bytes, vector_to_bytes};
 use brandpilot_core::{BrandId, ContentHash, FaultKind, WorkspaceId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -59,6 +60,24 @@ impl SqliteStore {
         }
         tx.commit().await?;
         Ok(written)
+    }
+
+    pub async fn list_llm_calls(
+        &self,
+        workspace: WorkspaceId,
+        limit: u32,
+    ) -> Result<Vec<StoredLlmCall>> {
+        let rows = sqlx::query(
+            "SELECT id, workspace_id, brand_id, route, provider, model, prompt_tokens,
+                    completion_tokens, tokens_estimated, cost_usd, latency_ms, outcome, fault,
+                    fallback_depth, retries, streamed, created_at
+             FROM llm_calls WHERE workspace_id = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(workspace.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(llm_call_from_row).collect()
     }
 
     pub async fn llm_usage(
@@ -244,6 +263,49 @@ fn fault_name(fault: FaultKind) -> &'static str {
         FaultKind::Transient => "transient",
         FaultKind::Bug => "bug",
     }
+}
+
+fn fault_from_name(name: &str) -> Result<FaultKind> {
+    match name {
+        "user" => Ok(FaultKind::User),
+        "transient" => Ok(FaultKind::Transient),
+        "bug" => Ok(FaultKind::Bug),
+        other => Err(StoreError::Corrupt(format!("LLM call fault {other:?}"))),
+    }
+}
+
+fn llm_call_from_row(row: &SqliteRow) -> Result<StoredLlmCall> {
+    let outcome: &str = row.try_get("outcome")?;
+    let small = |column: &str| -> Result<u32> {
+        let value: i64 = row.try_get(column)?;
+        u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column} is {value}")))
+    };
+    Ok(StoredLlmCall {
+        id: row.try_get("id")?,
+        call: NewLlmCall {
+            workspace: WorkspaceId(row.try_get("workspace_id")?),
+            brand: row.try_get::<Option<i64>, _>("brand_id")?.map(BrandId),
+            route: row.try_get("route")?,
+            provider: row.try_get("provider")?,
+            model: row.try_get("model")?,
+            prompt_tokens: small("prompt_tokens")?,
+            completion_tokens: small("completion_tokens")?,
+            tokens_estimated: row.try_get("tokens_estimated")?,
+            cost_usd: row.try_get("cost_usd")?,
+            latency_ms: row.try_get::<i64, _>("latency_ms")?.max(0) as u64,
+            outcome: outcome
+                .parse()
+                .map_err(|e: brandpilot_core::UnknownVariant| StoreError::Corrupt(e.to_string()))?,
+            fault: row
+                .try_get::<Option<&str>, _>("fault")?
+                .map(fault_from_name)
+                .transpose()?,
+            fallback_depth: small("fallback_depth")?,
+            retries: small("retries")?,
+            streamed: row.try_get("streamed")?,
+            created_at_ms: row.try_get("created_at")?,
+        },
+    })
 }
 
 fn usage_row_from_row(row: &SqliteRow) -> Result<UsageRow> {

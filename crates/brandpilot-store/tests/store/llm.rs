@@ -169,6 +169,42 @@ async fn usage_adds_up_per_day_model_and_brand() {
 }
 
 #[tokio::test]
+async fn recorded_calls_read_back_field_by_field_newest_first() {
+    let (_dir, store) = open().await;
+    let ws = store.ensure_workspace("default").await.unwrap();
+    let acme = store.ensure_brand(ws, "acme").await.unwrap().id;
+    let first = call(ws, Some(acme), "gpt-4o-mini", JAN_10);
+    let second = NewLlmCall {
+        route: "classify".into(),
+        provider: "groq".into(),
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        tokens_estimated: true,
+        cost_usd: None,
+        latency_ms: u64::MAX,
+        outcome: LlmCallOutcome::Interrupted,
+        fault: Some(FaultKind::Bug),
+        fallback_depth: 2,
+        retries: 3,
+        streamed: true,
+        ..call(ws, None, "llama-3.1-8b", JAN_10 + 1)
+    };
+    store
+        .record_llm_calls(&[first.clone(), second.clone()])
+        .await
+        .unwrap();
+    let stored = store.list_llm_calls(ws, 10).await.unwrap();
+    let calls: Vec<_> = stored.iter().map(|row| row.call.clone()).collect();
+    let clamped = NewLlmCall {
+        latency_ms: i64::MAX as u64,
+        ..second
+    };
+    assert_eq!(calls, [clamped, first]);
+    assert!(stored[0].id > stored[1].id);
+    assert_eq!(store.list_llm_calls(ws, 1).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn another_workspaces_calls_never_appear() {
     let (_dir, store) = open().await;
     let mine = store.ensure_workspace("mine").await.unwrap();
@@ -221,6 +257,13 @@ async fn another_workspaces_calls_never_appear() {
     .await;
     assert!(leaked.is_empty(), "{leaked:?}");
     assert_eq!(usage(&store, theirs, grouped(&[])).await[0].calls, 2);
+    let listed = store.list_llm_calls(mine, 100).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed
+            .iter()
+            .all(|row| row.call.workspace == mine && row.call.brand != Some(their_brand))
+    );
 }
 
 fn entry(scope: CacheScope, key: &str, context: &str, created_at_ms: i64) -> NewCacheEntry {
