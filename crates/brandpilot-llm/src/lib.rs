@@ -15,6 +15,7 @@ mod http;
 pub mod openai;
 mod provider;
 mod router;
+pub mod schema;
 pub mod sse;
 mod types;
 
