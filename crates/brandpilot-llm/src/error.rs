@@ -81,9 +81,44 @@ pub enum LlmError {
         last: Box<LlmError>,
     },
 
+    /// A structured answer still failed to parse or to satisfy its schema after one
+    /// correction. Not transient: the same prompt and schema are likely to fail again, so
+    /// nothing should retry it blindly. `raw` is the whole last answer (for the log and for
+    /// debugging the prompt); the message shows only its beginning.
+    #[error(
+        "the model's answer did not match the response schema after a correction ({}); the answer began: {}",
+        summarise_problems(problems),
+        answer_start(raw)
+    )]
+    InvalidStructuredOutput { raw: String, problems: Vec<String> },
+
     /// Our own invariant broke.
     #[error("internal error in the LLM layer: {0}")]
     Internal(String),
+}
+
+/// The first problems of a structured answer and how many more there are.
+fn summarise_problems(problems: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut summary = problems
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("; ");
+    if problems.len() > SHOWN {
+        summary.push_str(&format!("; and {} more", problems.len() - SHOWN));
+    }
+    summary
+}
+
+/// The start of a model's answer, short enough for a log line.
+fn answer_start(raw: &str) -> String {
+    const MAX_CHARS: usize = 200;
+    match raw.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{:?}…", &raw[..cut]),
+        None => format!("{raw:?}"),
+    }
 }
 
 fn status_text(status: Option<u16>) -> String {
@@ -109,6 +144,7 @@ impl LlmError {
             | LlmError::UnknownRoute(_)
             | LlmError::AllProvidersOpen { .. }
             | LlmError::Saturated { .. }
+            | LlmError::InvalidStructuredOutput { .. }
             | LlmError::Internal(_) => None,
         }
     }
@@ -149,7 +185,11 @@ impl Fault for LlmError {
             LlmError::Rejected { .. }
             | LlmError::InvalidRequest(_)
             | LlmError::Config(_)
-            | LlmError::UnknownRoute(_) => FaultKind::User,
+            | LlmError::UnknownRoute(_)
+            // Permanent, like the caller's errors: retrying the same prompt and schema
+            // (beyond the one correction already made) is not expected to help, and the
+            // message says what to change.
+            | LlmError::InvalidStructuredOutput { .. } => FaultKind::User,
             LlmError::Unavailable { .. }
             | LlmError::Timeout { .. }
             | LlmError::Connection { .. }
@@ -192,6 +232,32 @@ mod tests {
             let error = LlmError::from_status("p", status, String::new(), None);
             assert_eq!(error.fault(), FaultKind::Transient, "{status}");
         }
+    }
+
+    #[test]
+    fn invalid_structured_output_is_permanent_and_its_message_stays_short() {
+        let raw = format!("{{\"title\": \"{}\"}}", "word ".repeat(400));
+        let problems: Vec<String> = (1..=5).map(|index| format!("/p{index}: bad")).collect();
+        let error = LlmError::InvalidStructuredOutput {
+            raw: raw.clone(),
+            problems,
+        };
+        assert_eq!(error.fault(), FaultKind::User);
+        assert_eq!(error.retry_after(), None);
+        let message = error.to_string();
+        assert!(message.len() < 400, "{} chars: {message}", message.len());
+        assert!(
+            message.contains("/p1: bad; /p2: bad; /p3: bad; and 2 more"),
+            "{message}"
+        );
+        assert!(
+            message.contains("{\\\"title\\\": \\\"word word"),
+            "{message}"
+        );
+        let LlmError::InvalidStructuredOutput { raw: kept, .. } = error else {
+            unreachable!()
+        };
+        assert_eq!(kept, raw, "the field keeps the whole answer");
     }
 
     #[test]

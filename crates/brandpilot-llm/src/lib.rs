@@ -17,12 +17,14 @@ mod provider;
 mod router;
 pub mod schema;
 pub mod sse;
+mod structured;
 mod types;
 
 pub use breaker::{BreakerConfig, BreakerState, Clock, SystemClock};
 pub use error::{LlmError, Result};
 pub use provider::{ApiKey, ChatProvider, EventStream};
 pub use router::{RoutePolicy, Router, RouterBuilder, ScopedRouter};
+pub use structured::StructuredResponse;
 pub use types::{
     ChatRequest, ChatResponse, FinishReason, Message, ResponseFormat, Role, StreamCollector,
     StreamEvent, ToolCall, ToolSpec, Usage,

@@ -13,6 +13,7 @@ use crate::accounting::{
 use crate::breaker::{Admission, BreakerConfig, BreakerState, CircuitBreaker, Clock, SystemClock};
 use crate::error::{LlmError, Result};
 use crate::provider::{ChatProvider, EventStream};
+use crate::structured::StructuredResponse;
 use crate::types::{ChatRequest, ChatResponse, StreamEvent, Usage};
 use brandpilot_core::{Fault, FaultKind};
 use futures_util::StreamExt;
@@ -101,6 +102,18 @@ impl ScopedRouter {
     pub async fn stream(&self, route: &str, request: &ChatRequest) -> Result<EventStream> {
         self.router
             .stream_in_scope(Some(&self.scope), route, request)
+            .await
+    }
+
+    /// One answer parsed and validated as JSON, recorded under this router's scope; see
+    /// [`Router::complete_json`].
+    pub async fn complete_json(
+        &self,
+        route: &str,
+        request: &ChatRequest,
+    ) -> Result<StructuredResponse> {
+        self.router
+            .complete_json_in_scope(Some(&self.scope), route, request)
             .await
     }
 }
@@ -286,7 +299,7 @@ impl Router {
     }
 
     /// The one implementation of [`Router::complete`] and [`ScopedRouter::complete`].
-    async fn complete_in_scope(
+    pub(crate) async fn complete_in_scope(
         &self,
         scope: Option<&Arc<str>>,
         route: &str,

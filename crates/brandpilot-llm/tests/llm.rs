@@ -8,6 +8,8 @@ mod anthropic;
 mod openai;
 #[path = "llm/router.rs"]
 mod router;
+#[path = "llm/structured.rs"]
+mod structured;
 
 use brandpilot_llm::{ChatRequest, EventStream, Message, StreamCollector, StreamEvent};
 use futures_util::StreamExt;
