@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// One client per provider. No client-side timeouts: the router owns the clock.
 pub(crate) fn build_client(provider: &str) -> Result<reqwest::Client> {
@@ -132,17 +132,83 @@ pub(crate) fn error_message(body: &str) -> String {
     }
 }
 
-/// `retry-after-ms` (OpenAI, milliseconds) or `Retry-After` in seconds. The HTTP-date form
-/// is not read: no chat provider sends it, and guessing would be worse than backoff.
+/// `retry-after-ms` (OpenAI, milliseconds), else `Retry-After` as seconds or as an HTTP date
+/// (a date in the past means no wait). A value in neither form is ignored: backoff applies.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let number = |name: &str| -> Option<f64> {
-        let value: f64 = headers.get(name)?.to_str().ok()?.trim().parse().ok()?;
+    retry_after_at(headers, SystemTime::now())
+}
+
+/// [`retry_after`] with the current time given, so a date converts reproducibly.
+fn retry_after_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let header = |name: &str| -> Option<&str> { Some(headers.get(name)?.to_str().ok()?.trim()) };
+    let seconds = |text: &str| -> Option<f64> {
+        let value: f64 = text.parse().ok()?;
         (value.is_finite() && value >= 0.0).then_some(value)
     };
-    if let Some(millis) = number("retry-after-ms") {
+    if let Some(millis) = header("retry-after-ms").and_then(seconds) {
         return Some(Duration::from_secs_f64(millis / 1000.0));
     }
-    number("retry-after").map(Duration::from_secs_f64)
+    let value = header("retry-after")?;
+    if let Some(seconds) = seconds(value) {
+        return Some(Duration::from_secs_f64(seconds));
+    }
+    let at = parse_imf_fixdate(value)?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// An HTTP date in the IMF-fixdate form every current server sends (RFC 9110 §5.6.7), e.g.
+/// `Sun, 06 Nov 1994 08:49:37 GMT`. The obsolete RFC 850 and asctime forms are not read.
+fn parse_imf_fixdate(text: &str) -> Option<SystemTime> {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (day_name, rest) = text.split_once(", ")?;
+    if !DAYS.contains(&day_name) {
+        return None;
+    }
+    let [day, month, year, time, "GMT"] = rest.split(' ').collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let number = |digits: &str, width: usize| -> Option<i64> {
+        (digits.len() == width && digits.bytes().all(|byte| byte.is_ascii_digit()))
+            .then(|| digits.parse().ok())?
+    };
+    let month = MONTHS.iter().position(|name| *name == month)? as i64 + 1;
+    let (day, year) = (number(day, 2)?, number(year, 4)?);
+    let [hour, minute, second] = time.split(':').collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let (hour, minute, second) = (number(hour, 2)?, number(minute, 2)?, number(second, 2)?);
+    // 60 is a leap second.
+    if !(1..=days_in_month(year, month)).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let seconds = days_since_epoch(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second;
+    // Before 1970 is as past as any other past date: clamping keeps it one.
+    Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).unwrap_or(0)))
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar, counting years from
+/// March so that the leap day falls at the end of a year (Howard Hinnant's algorithm).
+fn days_since_epoch(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_from_march = (month + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 /// Refuses a 200 answer that is not an event stream (a server that ignored `stream: true`).
@@ -258,19 +324,79 @@ pub(crate) fn event_stream<D: EventDecoder>(
 mod tests {
     use super::*;
 
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, value.parse().unwrap());
+        }
+        headers
+    }
+
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110's example date, as Unix time.
+    fn rfc_example_instant() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(784_111_777)
+    }
+
     #[test]
     fn retry_after_prefers_milliseconds() {
-        let mut headers = HeaderMap::new();
-        headers.insert("retry-after", "2".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
-        headers.insert("retry-after-ms", "150".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_millis(150)));
-        headers.clear();
-        headers.insert(
-            "retry-after",
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
-        );
-        assert_eq!(retry_after(&headers), None);
+        let seconds = headers(&[("retry-after", "2")]);
+        assert_eq!(retry_after(&seconds), Some(Duration::from_secs(2)));
+        let both = headers(&[("retry-after", "2"), ("retry-after-ms", "150")]);
+        assert_eq!(retry_after(&both), Some(Duration::from_millis(150)));
+    }
+
+    #[test]
+    fn retry_after_as_an_http_date_is_the_time_left_until_it() {
+        let date = headers(&[("retry-after", "Sun, 06 Nov 1994 08:49:37 GMT")]);
+        let now = rfc_example_instant() - Duration::from_secs(90);
+        assert_eq!(retry_after_at(&date, now), Some(Duration::from_secs(90)));
+        // A date already past asks for no wait at all.
+        let later = rfc_example_instant() + Duration::from_secs(3_600);
+        assert_eq!(retry_after_at(&date, later), Some(Duration::ZERO));
+        let before_1970 = headers(&[("retry-after", "Thu, 06 Nov 1969 08:49:37 GMT")]);
+        assert_eq!(retry_after_at(&before_1970, later), Some(Duration::ZERO));
+        // Known instants (from RFC 9110 and MDN), one after a leap day.
+        for (text, unix_seconds) in [
+            ("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_777),
+            ("Wed, 21 Oct 2015 07:28:00 GMT", 1_445_412_480),
+            ("Thu, 29 Feb 2024 23:59:59 GMT", 1_709_251_199),
+            ("Thu, 01 Jan 1970 00:00:00 GMT", 0),
+        ] {
+            assert_eq!(
+                parse_imf_fixdate(text),
+                Some(UNIX_EPOCH + Duration::from_secs(unix_seconds)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn unreadable_retry_after_values_are_ignored() {
+        for garbage in [
+            "soon",
+            "",
+            "-5",
+            "NaN",
+            "inf",
+            "Sun, 06 Nov 1994 08:49:37 PST",
+            "Sun, 06 Nov 1994 08:49 GMT",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Fri, 29 Feb 2023 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Xyz, 06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov +994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT extra",
+        ] {
+            let headers = headers(&[("retry-after", garbage)]);
+            assert_eq!(
+                retry_after_at(&headers, rfc_example_instant()),
+                None,
+                "{garbage:?}"
+            );
+        }
     }
 
     #[test]
