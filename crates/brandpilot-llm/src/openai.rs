@@ -19,8 +19,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
 
-/// Settings of one OpenAI-compatible endpoint.
-#[derive(Debug, Clone)]
+/// Settings of one OpenAI-compatible endpoint. `Default` leaves the required fields empty
+/// (`new` refuses them); it is there so callers can write `..OpenAiConfig::default()` and
+/// keep compiling when a flag is added.
+#[derive(Debug, Clone, Default)]
 pub struct OpenAiConfig {
     /// The provider's name in routes, logs and records (`openai`, `groq`, `ollama`…).
     pub name: String,
@@ -30,6 +32,10 @@ pub struct OpenAiConfig {
     /// Sent as `Authorization: Bearer …` when set.
     pub api_key: Option<ApiKey>,
     pub model: String,
+    /// Send the answer's token limit as `max_completion_tokens` instead of `max_tokens`.
+    /// OpenAI's reasoning models (o1, o3, …) refuse `max_tokens`; most other compatible
+    /// servers know only `max_tokens`, hence off by default.
+    pub max_completion_tokens: bool,
 }
 
 /// A provider over one OpenAI-compatible endpoint and model.
@@ -56,7 +62,7 @@ impl OpenAiProvider {
     }
 
     async fn send(&self, request: &ChatRequest, stream: bool) -> Result<reqwest::Response> {
-        let body = request_body(&self.config.model, request, stream)?;
+        let body = request_body(&self.config, request, stream)?;
         let mut builder = self.client.post(&self.endpoint).json(&body);
         if let Some(key) = &self.config.api_key {
             builder = builder.bearer_auth(key.expose());
@@ -104,8 +110,12 @@ impl ChatProvider for OpenAiProvider {
     }
 }
 
-/// The JSON body of a chat completion request.
-pub(crate) fn request_body(model: &str, request: &ChatRequest, stream: bool) -> Result<Value> {
+/// The JSON body of a chat completion request to the endpoint of `config`.
+pub(crate) fn request_body(
+    config: &OpenAiConfig,
+    request: &ChatRequest,
+    stream: bool,
+) -> Result<Value> {
     if request.messages.is_empty() {
         return Err(LlmError::InvalidRequest("no messages".to_owned()));
     }
@@ -114,14 +124,18 @@ pub(crate) fn request_body(model: &str, request: &ChatRequest, stream: bool) -> 
         .iter()
         .map(wire_message)
         .collect::<Result<Vec<_>>>()?;
-    let mut body = json!({ "model": model, "messages": messages, "stream": stream });
+    let mut body = json!({ "model": config.model, "messages": messages, "stream": stream });
     let object = body.as_object_mut().expect("a JSON object literal");
     if stream {
         object.insert("stream_options".into(), json!({ "include_usage": true }));
     }
-    // `max_tokens` rather than `max_completion_tokens`: every compatible server reads it.
     if let Some(max_tokens) = request.max_tokens {
-        object.insert("max_tokens".into(), json!(max_tokens));
+        let field = if config.max_completion_tokens {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        };
+        object.insert(field.into(), json!(max_tokens));
     }
     if let Some(temperature) = request.temperature {
         object.insert("temperature".into(), json!(temperature));
@@ -451,6 +465,15 @@ mod tests {
     use super::*;
     use crate::types::ToolSpec;
 
+    fn config(model: &str) -> OpenAiConfig {
+        OpenAiConfig {
+            name: "test".into(),
+            base_url: "http://127.0.0.1:1/v1".into(),
+            model: model.into(),
+            ..OpenAiConfig::default()
+        }
+    }
+
     fn decode_all(events: &[&str]) -> (Vec<StreamEvent>, Result<()>) {
         let mut decoder = ChunkDecoder::new("test");
         let mut out = VecDeque::new();
@@ -493,7 +516,7 @@ mod tests {
             description: "find".into(),
             parameters: json!({"type": "object"}),
         }];
-        let body = request_body("m", &request, true).unwrap();
+        let body = request_body(&config("m"), &request, true).unwrap();
         assert_eq!(body["stream_options"], json!({"include_usage": true}));
         assert_eq!(body["max_tokens"], 50);
         assert_eq!(body["seed"], 7);
@@ -512,7 +535,7 @@ mod tests {
         message.tool_call_id = None;
         let request = ChatRequest::new(vec![message]);
         assert!(matches!(
-            request_body("m", &request, false),
+            request_body(&config("m"), &request, false),
             Err(LlmError::InvalidRequest(_))
         ));
     }

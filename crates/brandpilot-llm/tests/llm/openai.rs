@@ -27,6 +27,7 @@ fn provider(server: &OpenAiChatServer, key: &str) -> OpenAiProvider {
         base_url: server.base_url(),
         api_key: Some(ApiKey::new(key)),
         model: "gpt-test".into(),
+        ..OpenAiConfig::default()
     })
     .unwrap()
 }
@@ -137,6 +138,7 @@ async fn no_key_sends_no_authorization_header() {
         base_url: format!("{}/", server.base_url()),
         api_key: None,
         model: "smollm2".into(),
+        ..OpenAiConfig::default()
     })
     .unwrap();
     server.script([ChatReply::text("local answer")]);
@@ -285,6 +287,7 @@ async fn a_refused_connection_is_transient() {
         base_url,
         api_key: None,
         model: "m".into(),
+        ..OpenAiConfig::default()
     })
     .unwrap();
     let error = provider.complete(&hello()).await.unwrap_err();
@@ -299,8 +302,45 @@ fn a_base_url_that_is_not_http_is_a_configuration_error() {
         base_url: "ftp://user:pw@example.com".into(),
         api_key: None,
         model: "m".into(),
+        ..OpenAiConfig::default()
     })
     .unwrap_err();
     assert_eq!(error.fault(), FaultKind::User);
     assert!(!error.to_string().contains("pw"));
+}
+
+#[tokio::test]
+async fn the_token_limit_goes_in_the_field_the_config_names() {
+    let server = OpenAiChatServer::start(OpenAiChatOptions::default());
+    let provider = |max_completion_tokens| {
+        OpenAiProvider::new(OpenAiConfig {
+            name: "openai".into(),
+            base_url: server.base_url(),
+            model: "o3-mini".into(),
+            max_completion_tokens,
+            ..OpenAiConfig::default()
+        })
+        .unwrap()
+    };
+    let (classic, reasoning) = (provider(false), provider(true));
+    let mut limited = hello();
+    limited.max_tokens = Some(64);
+    classic.complete(&limited).await.unwrap();
+    reasoning.complete(&limited).await.unwrap();
+    drain(reasoning.stream(&limited).await.unwrap())
+        .await
+        .1
+        .unwrap();
+    reasoning.complete(&hello()).await.unwrap();
+
+    let requests = server.requests();
+    assert_eq!(requests[0].body["max_tokens"], 64);
+    assert!(requests[0].body.get("max_completion_tokens").is_none());
+    for request in &requests[1..3] {
+        assert_eq!(request.body["max_completion_tokens"], 64);
+        assert!(request.body.get("max_tokens").is_none(), "{}", request.body);
+    }
+    // No limit asked: neither field.
+    assert!(requests[3].body.get("max_completion_tokens").is_none());
+    assert!(requests[3].body.get("max_tokens").is_none());
 }

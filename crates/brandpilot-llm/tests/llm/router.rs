@@ -66,6 +66,7 @@ fn openai(server: &OpenAiChatServer, name: &str) -> Arc<dyn ChatProvider> {
             base_url: server.base_url(),
             api_key: None,
             model: format!("{name}-model"),
+            ..OpenAiConfig::default()
         })
         .unwrap(),
     )

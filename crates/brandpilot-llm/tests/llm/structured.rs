@@ -26,6 +26,7 @@ fn setup() -> Setup {
         base_url: server.base_url(),
         api_key: None,
         model: "m".into(),
+        ..OpenAiConfig::default()
     })
     .unwrap();
     let sink = Arc::new(MemorySink::default());
