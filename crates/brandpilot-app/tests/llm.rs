@@ -1,10 +1,14 @@
 //! The app's LLM plumbing against real parts: call records written by [`StoreCallSink`] from
-//! a real router talking to fake OpenAI-compatible servers over sockets, into a real SQLite
-//! store.
+//! a real router talking to fake OpenAI-compatible servers over sockets, and the answer cache
+//! on a real SQLite store with the hashing embedder (exact path) and the local MiniLM model
+//! (similarity path; it must be installed by `scripts/setup-models.sh`: a missing model fails
+//! with that advice, never skips).
 //!
 //! A second integration-test binary for this crate, on purpose: `knowledge_base.rs` belongs
 //! to the knowledge-base work, and these tests share nothing with it.
 
+#[path = "llm/cache.rs"]
+mod cache;
 #[path = "llm/calls.rs"]
 mod calls;
 
