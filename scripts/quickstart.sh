@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# From a fresh clone: installs what is missing, fetches the embedding model, builds
-# Brandpilot, teaches it the sample brand in examples/sample-brand/ and asks it a question.
+# From a fresh clone: installs what is missing, fetches the models, builds Brandpilot,
+# teaches it the sample brand in examples/sample-brand/, asks it a question, and has the
+# local chat model (no provider configured, no network) write a caption.
 # Pass your own question as the first argument.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,3 +13,4 @@ bin="${CARGO_TARGET_DIR:-target}/release/brandpilot"
 
 "$bin" ingest examples/sample-brand --brand northwind --tag sample
 "$bin" search "${1:-can I get a refund on an opened bag of coffee?}" --brand northwind -k 3
+"$bin" chat "Write a one-sentence Instagram caption for a coffee shop's new oat-milk latte"

@@ -22,6 +22,8 @@ pub enum AppError {
     #[error(transparent)]
     Extract(#[from] brandpilot_extract::ExtractError),
     #[error(transparent)]
+    Llm(#[from] brandpilot_llm::LlmError),
+    #[error(transparent)]
     Retrieve(#[from] brandpilot_knowledge::retrieve::RetrieveError),
     #[error("{context}: {source}")]
     Io {
@@ -44,6 +46,7 @@ impl Fault for AppError {
             AppError::Embed(e) => e.fault(),
             AppError::Extract(e) => e.fault(),
             AppError::Retrieve(e) => e.fault(),
+            AppError::Llm(e) => e.fault(),
             AppError::Io { .. } => FaultKind::User,
             AppError::Task(_) => FaultKind::Bug,
         }

@@ -12,8 +12,10 @@ mod embedders;
 mod error;
 pub mod eval;
 mod ingest;
+pub mod llm;
 pub mod llm_cache;
 pub mod llm_calls;
+pub mod models;
 mod search;
 pub mod settings;
 mod sources;
@@ -135,6 +137,17 @@ impl Brandpilot {
             .find_brand(self.workspace, name)
             .await?
             .ok_or_else(|| AppError::UnknownBrand(name.to_owned()))
+    }
+
+    /// The LLM layer for this workspace: the router built from settings (loading the local
+    /// models its routes use), call records persisted in the store, and the answer cache.
+    pub async fn llm(&self) -> Result<llm::LlmService> {
+        llm::LlmService::open(self).await
+    }
+
+    /// The token counter of the embedder (the answer cache measures questions with it).
+    pub fn token_counter(&self) -> &Arc<dyn TokenCounter> {
+        &self.counter
     }
 
     /// Documents in the BM25 index and vectors in the vector index.

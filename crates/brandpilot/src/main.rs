@@ -46,6 +46,13 @@ enum Command {
     Reindex,
     /// Evaluate retrieval on a BEIR-layout dataset.
     Eval(EvalArgs),
+    /// Ask a language model through a route; streams the answer.
+    Chat(commands::chat::ChatArgs),
+    /// List LLM providers, routes and local models, or pull a local model.
+    Models {
+        #[command(subcommand)]
+        what: commands::models::ModelsCommand,
+    },
     /// Measure throughput, latency and memory.
     Bench(commands::bench::BenchArgs),
     /// Print the effective settings (secrets hidden).
@@ -103,6 +110,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Reindex => commands::reindex(settings).await,
         Command::Eval(args) => commands::eval::run(settings, args.what).await,
         Command::Bench(args) => commands::bench::run(settings, args).await,
+        Command::Chat(args) => commands::chat::run(settings, args).await,
+        Command::Models { what } => commands::models::run(settings, what),
         Command::Settings => commands::show_settings(&settings),
         Command::ExtractPdf => Ok(ExitCode::SUCCESS),
     }

@@ -1,4 +1,4 @@
-//! `brandpilot bench ingest|search|embed`: throughput, latency and peak memory.
+//! `brandpilot bench ingest|search|embed|llm`: throughput, latency and peak memory.
 //!
 //! Each run works in a fresh directory under `<data_dir>/bench/` (removed afterwards unless
 //! `--keep`), so benchmarks never touch a user's brands.
@@ -10,6 +10,8 @@ use brandpilot_app::bench::{SyntheticText, bench_embedder, directory_bytes};
 use brandpilot_app::eval::load_beir;
 use brandpilot_app::settings::EmbedderKind;
 use brandpilot_core::SearchMode;
+use brandpilot_llm_local::bench::{LlmBenchConfig, LlmBenchResult, bench_local_model};
+use brandpilot_llm_local::{GeneratorSettings, resolve_gguf};
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +69,30 @@ enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         batch: usize,
     },
+    /// Local language models: prompt and generation tokens/s, time to first token of a
+    /// retrieval-augmented prompt, and peak RSS (each model in its own child process).
+    Llm {
+        /// Models to measure: names under the models directory, files or directories
+        /// (repeatable). Default: every installed chat model Brandpilot knows.
+        #[arg(long = "model")]
+        models: Vec<String>,
+        /// Compute threads; 0 means one per core.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        #[arg(long, default_value_t = 300)]
+        prompt_tokens: usize,
+        #[arg(long, default_value_t = 100)]
+        new_tokens: u32,
+        /// Context tokens of the retrieval-augmented prompt whose time to first token is
+        /// measured.
+        #[arg(long, default_value_t = 1500)]
+        rag_tokens: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Measure the one given model in this process (what the child processes run).
+        #[arg(long, hide = true)]
+        in_process: bool,
+    },
 }
 
 pub async fn run(mut settings: Settings, args: BenchArgs) -> Result<ExitCode> {
@@ -98,6 +124,27 @@ pub async fn run(mut settings: Settings, args: BenchArgs) -> Result<ExitCode> {
             texts,
             batch,
         } => embed(settings, dataset, texts, batch, args.json).await,
+        BenchCommand::Llm {
+            models,
+            threads,
+            prompt_tokens,
+            new_tokens,
+            rag_tokens,
+            runs,
+            in_process,
+        } => {
+            let config = LlmBenchConfig {
+                prompt_tokens,
+                new_tokens,
+                rag_context_tokens: rag_tokens,
+                runs,
+            };
+            if in_process {
+                llm_in_process(&settings, &models, threads, &config).await
+            } else {
+                llm(&settings, models, threads, &config, args.json).await
+            }
+        }
     };
     if !args.keep && run_dir.exists() {
         fs_err::remove_dir_all(&run_dir)?;
@@ -272,5 +319,107 @@ async fn embed(
             rss_before.unwrap_or(0.0)
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One child process per model, so each peak RSS is that model's alone.
+async fn llm(
+    settings: &Settings,
+    mut models: Vec<String>,
+    threads: usize,
+    config: &LlmBenchConfig,
+    json: bool,
+) -> Result<ExitCode> {
+    if models.is_empty() {
+        models = brandpilot_app::models::known_models(settings)
+            .into_iter()
+            .filter(|m| m.installed.is_some() && m.name != "all-minilm-l6-v2")
+            .map(|m| m.name.to_owned())
+            .collect();
+        if models.is_empty() {
+            anyhow::bail!(
+                "no local chat model is installed in {}: run `brandpilot models pull \
+                 smollm2-135m-instruct` or scripts/setup-models.sh",
+                settings.models_dir.display()
+            );
+        }
+    }
+    let program = std::env::current_exe().context("cannot locate the brandpilot binary")?;
+    let mut results = Vec::new();
+    for model in &models {
+        eprintln!("measuring {model} ...");
+        let output = tokio::process::Command::new(&program)
+            .arg("--models-dir")
+            .arg(&settings.models_dir)
+            .args(["bench", "llm", "--in-process", "--model", model])
+            .args(["--threads", &threads.to_string()])
+            .args(["--prompt-tokens", &config.prompt_tokens.to_string()])
+            .args(["--new-tokens", &config.new_tokens.to_string()])
+            .args(["--rag-tokens", &config.rag_context_tokens.to_string()])
+            .args(["--runs", &config.runs.to_string()])
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .await?;
+        if !output.status.success() {
+            anyhow::bail!("benchmarking {model} failed ({})", output.status);
+        }
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .context("the benchmark child printed no JSON")?;
+        results.push(value);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "model                          threads  prompt tok/s  gen tok/s  TTFT ms (RAG prompt)  peak RSS MB"
+    );
+    for r in &results {
+        println!(
+            "{:<30} {:>7} {:>13.0} {:>10.1} {:>10.0} ({:>4} tok) {:>12.0}",
+            r["model"].as_str().unwrap_or("?"),
+            r["threads"],
+            r["prompt_tokens_per_second"].as_f64().unwrap_or(0.0),
+            r["generation_tokens_per_second"].as_f64().unwrap_or(0.0),
+            r["rag_time_to_first_token_ms"].as_f64().unwrap_or(0.0),
+            r["rag_prompt_tokens"],
+            r["peak_rss_mb"].as_f64().unwrap_or(0.0),
+        );
+    }
+    println!(
+        "prompt: {} tokens evaluated at once; generation: {} tokens, end-of-turn ignored; \
+         medians of {} runs after a warm-up",
+        config.prompt_tokens, config.new_tokens, config.runs
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn llm_in_process(
+    settings: &Settings,
+    models: &[String],
+    threads: usize,
+    config: &LlmBenchConfig,
+) -> Result<ExitCode> {
+    let [model] = models else {
+        anyhow::bail!("--in-process measures exactly one --model");
+    };
+    let path = resolve_gguf(model, &settings.models_dir)?;
+    let config = config.clone();
+    let result: LlmBenchResult = tokio::task::spawn_blocking(move || {
+        bench_local_model(
+            &path,
+            GeneratorSettings {
+                threads,
+                ..GeneratorSettings::default()
+            },
+            &config,
+        )
+    })
+    .await??;
+    let mut value = serde_json::to_value(&result)?;
+    // The name the user gave: GGUF `general.name`s are often training-run labels.
+    value["model"] = serde_json::json!(model);
+    value["peak_rss_mb"] = serde_json::json!(peak_rss_mb());
+    println!("{}", serde_json::to_string(&value)?);
     Ok(ExitCode::SUCCESS)
 }

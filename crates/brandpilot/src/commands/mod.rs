@@ -2,8 +2,10 @@
 //! text for a person or, with `--json`, as JSON for a program.
 
 pub mod bench;
+pub mod chat;
 pub mod eval;
 pub mod ingest;
+pub mod models;
 pub mod search;
 pub mod sources;
 
