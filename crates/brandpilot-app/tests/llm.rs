@@ -11,6 +11,8 @@
 mod cache;
 #[path = "llm/calls.rs"]
 mod calls;
+#[path = "llm/service.rs"]
+mod service;
 
 use brandpilot_core::{BrandId, WorkspaceId};
 use brandpilot_store::Store;
