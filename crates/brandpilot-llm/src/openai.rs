@@ -154,7 +154,7 @@ pub(crate) fn request_body(
             "response_format".into(),
             json!({
                 "type": "json_schema",
-                "json_schema": { "name": name, "schema": schema, "strict": true },
+                "json_schema": { "name": name, "schema": schema, "strict": strict_compatible(schema) },
             }),
         );
     }
@@ -460,6 +460,38 @@ impl EventDecoder for ChunkDecoder {
     }
 }
 
+/// Whether OpenAI's strict structured-output mode accepts `schema`: it rejects objects that
+/// allow extra properties or leave properties optional, and string length bounds. Other
+/// schemas go without `strict` (the model is guided, not held), and `complete_json`
+/// validates the answer either way.
+fn strict_compatible(schema: &Value) -> bool {
+    match schema {
+        Value::Object(map) => {
+            if map.contains_key("minLength") || map.contains_key("maxLength") {
+                return false;
+            }
+            if let Some(Value::Object(properties)) = map.get("properties") {
+                let closed = map.get("additionalProperties") == Some(&Value::Bool(false));
+                let required: Vec<&str> = map
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|names| names.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                if !closed
+                    || !properties
+                        .keys()
+                        .all(|key| required.contains(&key.as_str()))
+                {
+                    return false;
+                }
+            }
+            map.values().all(strict_compatible)
+        }
+        Value::Array(items) => items.iter().all(strict_compatible),
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,12 +553,37 @@ mod tests {
         assert_eq!(body["max_tokens"], 50);
         assert_eq!(body["seed"], 7);
         assert_eq!(body["stop"], json!(["\n\n"]));
-        assert_eq!(body["response_format"]["json_schema"]["strict"], true);
+        assert_eq!(
+            body["response_format"]["json_schema"]["strict"],
+            strict_compatible(&body["response_format"]["json_schema"]["schema"])
+        );
         assert_eq!(body["tools"][0]["function"]["name"], "lookup");
         assert_eq!(body["messages"][2]["content"], Value::Null);
         assert_eq!(body["messages"][2]["tool_calls"][0]["id"], "c1");
         assert_eq!(body["messages"][3]["tool_call_id"], "c1");
         assert!(body.get("temperature").is_none());
+    }
+
+    #[test]
+    fn strict_mode_is_asked_only_for_schemas_openai_accepts_strictly() {
+        let closed = json!({
+            "type": "object",
+            "properties": {"a": {"type": "string"}, "b": {"type": "array", "items": {
+                "type": "object", "properties": {"c": {"type": "integer"}},
+                "required": ["c"], "additionalProperties": false}}},
+            "required": ["a", "b"],
+            "additionalProperties": false
+        });
+        assert!(strict_compatible(&closed));
+        let mut optional = closed.clone();
+        optional["required"] = json!(["a"]);
+        assert!(!strict_compatible(&optional));
+        let mut open_nested = closed.clone();
+        open_nested["properties"]["b"]["items"]["additionalProperties"] = json!(true);
+        assert!(!strict_compatible(&open_nested));
+        let mut bounded = closed;
+        bounded["properties"]["a"]["maxLength"] = json!(80);
+        assert!(!strict_compatible(&bounded));
     }
 
     #[test]
