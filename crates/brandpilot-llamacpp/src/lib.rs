@@ -8,6 +8,7 @@
 //! `brandpilot-embed` adapts [`BertEmbedder`], `brandpilot-llm-local` adapts [`LocalLlm`].
 
 pub mod backend;
+mod context_thread;
 pub mod cpu;
 pub mod embedding;
 mod error;

@@ -9,7 +9,7 @@
 use std::cmp::Reverse;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, Sender};
 use std::thread::JoinHandle;
 
 use llama_cpp_2::context::LlamaContext;
@@ -18,7 +18,7 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 
-use crate::backend::backend;
+use crate::context_thread;
 use crate::error::{LlamaError, Result};
 
 /// How the worker's context is set up and how it fills batches.
@@ -47,50 +47,21 @@ pub(crate) fn spawn(
     model: Arc<LlamaModel>,
     config: WorkerConfig,
 ) -> Result<(Sender<Job>, JoinHandle<()>)> {
-    let (ready_tx, ready_rx) = channel();
-    let (job_tx, job_rx) = channel();
-    let handle = std::thread::Builder::new()
-        .name("llama-embed".into())
-        .spawn(move || run(&model, &config, &job_rx, &ready_tx))?;
-    match ready_rx.recv() {
-        Ok(Ok(())) => Ok((job_tx, handle)),
-        Ok(Err(error)) => {
-            // The worker returns right after reporting, so this join is immediate.
-            let _ = handle.join();
-            Err(error)
-        }
-        Err(_) => Err(LlamaError::WorkerGone),
-    }
-}
-
-fn run(
-    model: &LlamaModel,
-    config: &WorkerConfig,
-    jobs: &Receiver<Job>,
-    ready: &Sender<Result<()>>,
-) {
-    let context = backend().and_then(|backend| {
-        model
-            .new_context(backend, context_params(config))
-            .map_err(|e| LlamaError::Context(e.to_string()))
-    });
-    let mut context = match context {
-        Ok(context) => context,
-        Err(error) => {
-            let _ = ready.send(Err(error));
-            return;
-        }
-    };
-    if ready.send(Ok(())).is_err() {
-        return;
-    }
-    let mut batch = LlamaBatch::new(config.n_ubatch as usize, 1);
-    // Ends when every sender is dropped, i.e. when the embedder is dropped.
-    while let Ok(job) = jobs.recv() {
-        let result = embed_sequences(&mut context, &mut batch, config, &job.sequences);
-        // The caller may have given up waiting; nothing to do then.
-        let _ = job.reply.send(result);
-    }
+    let params = context_params(&config);
+    context_thread::spawn(
+        "llama-embed",
+        model,
+        params,
+        move |_, mut context, jobs: Receiver<Job>| {
+            let mut batch = LlamaBatch::new(config.n_ubatch as usize, 1);
+            // Ends when every sender is dropped, i.e. when the embedder is dropped.
+            while let Ok(job) = jobs.recv() {
+                let result = embed_sequences(&mut context, &mut batch, &config, &job.sequences);
+                // The caller may have given up waiting; nothing to do then.
+                let _ = job.reply.send(result);
+            }
+        },
+    )
 }
 
 fn context_params(config: &WorkerConfig) -> LlamaContextParams {

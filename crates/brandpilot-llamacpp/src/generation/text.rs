@@ -177,7 +177,8 @@ mod tests {
         let stops = vec!["END".to_string()];
         let mut filter = StopFilter::new(&stops);
         assert_eq!(filter.push("the EN"), Filtered::Text("the ".into()));
-        assert_eq!(filter.push("D"), Filtered::Stopped("EN".into()));
+        // The held "EN" was the start of the stop sequence: it is never shown.
+        assert_eq!(filter.push("D"), Filtered::Stopped(String::new()));
         let (shown, stopped) = run(&["END"], &["the EN", "ding"]);
         assert_eq!(shown, "the ENding");
         assert!(!stopped);
@@ -188,8 +189,12 @@ mod tests {
 
     #[test]
     fn the_earliest_of_several_stops_wins() {
+        // "abc" starts at 2, before the first "b" at 3.
         let (shown, stopped) = run(&["b", "abc"], &["xxabcb"]);
-        assert_eq!(shown, "xxa");
+        assert_eq!(shown, "xx");
+        assert!(stopped);
+        let (shown, stopped) = run(&["c", "abc"], &["xxabcb"]);
+        assert_eq!(shown, "xx");
         assert!(stopped);
     }
 

@@ -5,7 +5,7 @@
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -18,7 +18,7 @@ use llama_cpp_2::token::LlamaToken;
 
 use super::text::{Filtered, StopFilter, Utf8Assembler};
 use super::{EventHandler, Finish, GenerationEvent, GenerationRequest, GenerationStats, Sampling};
-use crate::backend::backend;
+use crate::context_thread;
 use crate::error::{LlamaError, Result};
 
 #[derive(Debug, Clone)]
@@ -40,42 +40,23 @@ pub(crate) fn spawn(
     model: Arc<LlamaModel>,
     config: WorkerConfig,
 ) -> Result<(Sender<Job>, JoinHandle<()>)> {
-    let (ready_tx, ready_rx) = channel();
-    let (job_tx, job_rx) = channel();
-    let handle = std::thread::Builder::new()
-        .name("llama-generate".into())
-        .spawn(move || run(&model, &config, &job_rx, &ready_tx))?;
-    match ready_rx.recv() {
-        Ok(Ok(())) => Ok((job_tx, handle)),
-        Ok(Err(error)) => {
-            let _ = handle.join();
-            Err(error)
-        }
-        Err(_) => Err(LlamaError::WorkerGone),
-    }
+    let params = context_params(&config);
+    context_thread::spawn(
+        "llama-generate",
+        model,
+        params,
+        move |model, context, jobs| {
+            serve(model, &config, context, &jobs);
+        },
+    )
 }
 
-fn run(
+fn serve(
     model: &LlamaModel,
     config: &WorkerConfig,
+    mut context: LlamaContext<'_>,
     jobs: &Receiver<Job>,
-    ready: &Sender<Result<()>>,
 ) {
-    let context = backend().and_then(|backend| {
-        model
-            .new_context(backend, context_params(config))
-            .map_err(|e| LlamaError::Context(e.to_string()))
-    });
-    let mut context = match context {
-        Ok(context) => context,
-        Err(error) => {
-            let _ = ready.send(Err(error));
-            return;
-        }
-    };
-    if ready.send(Ok(())).is_err() {
-        return;
-    }
     let mut session = Session {
         model,
         batch: LlamaBatch::new(config.batch_tokens as usize, 1),
@@ -83,6 +64,7 @@ fn run(
         context_tokens: config.context_tokens.get() as usize,
         cached: Vec::new(),
     };
+    // Ends when every sender is dropped, i.e. when the model is dropped.
     while let Ok(mut job) = jobs.recv() {
         let event =
             match session.generate(&mut context, &job.tokens, &job.request, &mut job.on_event) {
