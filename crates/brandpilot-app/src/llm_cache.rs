@@ -38,7 +38,6 @@ use brandpilot_store::{NewCacheEntry, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use brandpilot_store::CacheScope;
 
@@ -119,7 +118,7 @@ impl AnswerCache {
             store,
             embedder,
             counter,
-            clock: Arc::new(system_now_ms),
+            clock: Arc::new(crate::llm_calls::now_ms),
             memo: Mutex::new(VecDeque::new()),
         })
     }
@@ -390,14 +389,6 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
         return 0.0;
     }
     dot / (norm_a.sqrt() * norm_b.sqrt())
-}
-
-fn system_now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        })
 }
 
 #[cfg(test)]

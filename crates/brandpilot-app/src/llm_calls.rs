@@ -222,7 +222,8 @@ async fn write_batch(store: &Store, batch: &[NewLlmCall]) {
     }
 }
 
-fn now_ms() -> i64 {
+/// Wall-clock time in Unix milliseconds, as the store keeps it.
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| {
