@@ -64,24 +64,46 @@ pub fn show_settings(settings: &Settings) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The binary is compiled for x86-64-v3 (AVX2, FMA); on an older CPU it would die with an
-/// illegal instruction somewhere deep in a kernel. Say so plainly instead.
+/// The binary uses every SIMD extension it was compiled for (`.cargo/config.toml` builds for
+/// the CPU it is built on, so llama.cpp gets the same kernels as a native llama.cpp build);
+/// on a CPU without one of them it would die with an illegal instruction somewhere deep in a
+/// kernel. Say so plainly instead.
 pub fn check_cpu() -> Result<()> {
     #[cfg(target_arch = "x86_64")]
     {
-        let missing: Vec<&str> = [
-            ("avx2", std::arch::is_x86_feature_detected!("avx2")),
-            ("fma", std::arch::is_x86_feature_detected!("fma")),
-            ("f16c", std::arch::is_x86_feature_detected!("f16c")),
-        ]
-        .into_iter()
-        .filter(|(_, present)| !present)
-        .map(|(name, _)| name)
-        .collect();
+        macro_rules! compiled_but_missing {
+            ($($feature:tt),*) => {{
+                let mut missing: Vec<&str> = Vec::new();
+                $(
+                    if cfg!(target_feature = $feature)
+                        && !std::arch::is_x86_feature_detected!($feature)
+                    {
+                        missing.push($feature);
+                    }
+                )*
+                missing
+            }};
+        }
+        let missing = compiled_but_missing!(
+            "avx",
+            "avx2",
+            "fma",
+            "f16c",
+            "bmi2",
+            "avx512f",
+            "avx512bw",
+            "avx512dq",
+            "avx512vl",
+            "avx512vnni",
+            "avx512vbmi",
+            "avx512bf16",
+            "avxvnni"
+        );
         if !missing.is_empty() {
             anyhow::bail!(
-                "this CPU lacks {} which this build of brandpilot needs; rebuild with \
-                 RUSTFLAGS=\"-C target-cpu=native\" on this machine",
+                "this CPU lacks {} which this build of brandpilot was compiled for; rebuild \
+                 on this machine (cargo build --release), or for any x86-64 CPU from 2015 on \
+                 with RUSTFLAGS=\"-C target-cpu=x86-64-v3\"",
                 missing.join(", ")
             );
         }
