@@ -378,3 +378,73 @@ async fn a_group_of_sources_is_written_at_once_and_found_only_in_its_brand() {
         2
     );
 }
+
+/// Groups are written with multi-row statements of a bounded size; a group larger than one
+/// statement, an origin named twice and a batch of embeddings larger than one statement
+/// must all read back exactly as row-by-row writes would have left them.
+#[tokio::test]
+async fn large_groups_read_back_in_order_with_the_last_version_of_a_repeated_origin() {
+    let (_dir, store) = open().await;
+    let ws = store.ensure_workspace("default").await.unwrap();
+    let brand = store.ensure_brand(ws, "acme").await.unwrap();
+    let texts: Vec<String> = (0..1_200).map(|i| format!("chunk number {i}")).collect();
+    let mut writes: Vec<SourceWrite> = (0..600)
+        .map(|i| SourceWrite {
+            source: new_source(&format!("/{i}.txt")),
+            update: update(&format!("v{i}")),
+            chunks: vec![chunk(&texts[2 * i]), chunk(&texts[2 * i + 1])],
+        })
+        .collect();
+    // The first origin again, with other chunks: its last version wins.
+    writes.push(SourceWrite {
+        source: new_source("/0.txt"),
+        update: update("v0-again"),
+        chunks: vec![chunk("replacement \"quoted\" text")],
+    });
+    let ids = store.write_sources(brand.id, &writes).await.unwrap();
+    assert_eq!(ids.len(), writes.len());
+    assert_eq!(ids[0], ids[600]);
+    assert_eq!(
+        ids.iter().collect::<std::collections::HashSet<_>>().len(),
+        600
+    );
+
+    let marks = store.index_high_marks().await.unwrap();
+    let stored = store
+        .chunks_after(ChunkId(0), marks.last_chunk, "m", 5_000)
+        .await
+        .unwrap();
+    let expected: Vec<&str> = texts[2..]
+        .iter()
+        .map(String::as_str)
+        .chain(["replacement \"quoted\" text"])
+        .collect();
+    assert_eq!(
+        stored.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(stored[0].source, ids[1]);
+    assert_eq!(stored.last().unwrap().source, ids[0]);
+    assert_eq!(stored[0].tags, vec!["faq".to_owned()]);
+    let found = store
+        .find_sources(brand.id, &["/0.txt".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(
+        (found["/0.txt"].chunk_count, found["/0.txt"].content_hash),
+        (1, Some(ContentHash::of(b"v0-again")))
+    );
+
+    let rows: Vec<(ContentHash, Vec<f32>)> = stored
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.content_hash, vec![i as f32, -0.5, f32::MIN_POSITIVE]))
+        .collect();
+    store.put_embeddings("m", &rows).await.unwrap();
+    let hashes: Vec<ContentHash> = rows.iter().map(|(hash, _)| *hash).collect();
+    let cached = store.cached_embeddings("m", &hashes).await.unwrap();
+    assert_eq!(cached.len(), rows.len());
+    for (hash, vector) in &rows {
+        assert_eq!(&cached[hash], vector);
+    }
+}
