@@ -80,6 +80,8 @@ struct Fields {
 struct Writer {
     writer: IndexWriter,
     committed: Watermark,
+    /// How far the writes made so far reach, committed or not.
+    applied: Watermark,
 }
 
 /// BM25 index of chunks. All methods take `&self`: searches run concurrently with each other
@@ -123,7 +125,11 @@ impl Bm25Index {
             fields,
             analyzer,
             reader,
-            writer: Mutex::new(Writer { writer, committed }),
+            writer: Mutex::new(Writer {
+                writer,
+                committed,
+                applied: committed,
+            }),
             config,
         })
     }
@@ -168,6 +174,7 @@ impl Bm25Index {
         prepared.set_payload(&payload);
         prepared.commit()?;
         guard.committed = watermark;
+        guard.applied = watermark;
         drop(guard);
         self.reader.reload()?;
         Ok(())
@@ -176,6 +183,19 @@ impl Bm25Index {
     /// The watermark of the last commit (zero for a new index).
     pub fn watermark(&self) -> Result<Watermark> {
         Ok(self.writer.lock()?.committed)
+    }
+
+    /// How far the writes made since opening reach, committed or not: where the next
+    /// sync continues. Only the committed watermark survives a restart.
+    pub fn applied(&self) -> Result<Watermark> {
+        Ok(self.writer.lock()?.applied)
+    }
+
+    /// Records that every chunk and deletion up to `watermark` has been written (not yet
+    /// committed), so a later sync can continue from there instead of the last commit.
+    pub fn set_applied(&self, watermark: Watermark) -> Result<()> {
+        self.writer.lock()?.applied = watermark;
+        Ok(())
     }
 
     /// Removes every chunk and resets the watermark to zero, durably, so a rebuild that

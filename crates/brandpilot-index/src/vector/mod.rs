@@ -68,10 +68,11 @@ struct State {
     catalog: Catalog,
 }
 
-/// What the last save made durable.
+/// What the last save made durable, and how far the writes since reach.
 struct Saved {
     generation: u64,
     watermark: Watermark,
+    applied: Watermark,
 }
 
 /// The vector index. All methods take `&self`: searches share a read lock, writes take the
@@ -96,7 +97,7 @@ impl VectorIndex {
 
     pub fn open_with_config(dir: &Path, dimensions: usize, config: VectorConfig) -> Result<Self> {
         fs_err::create_dir_all(dir)?;
-        let engine = new_engine(dimensions, &config)?;
+        let mut engine = new_engine(dimensions, &config)?;
         let (catalog, saved) = match generation::read_manifest(dir)? {
             None => {
                 generation::remove_all_generations(dir);
@@ -105,6 +106,7 @@ impl VectorIndex {
                     Saved {
                         generation: 0,
                         watermark: Watermark::default(),
+                        applied: Watermark::default(),
                     },
                 )
             }
@@ -117,11 +119,14 @@ impl VectorIndex {
                 }
                 generation::remove_debris(dir, manifest.generation);
                 let catalog = load_generation(dir, &manifest, &engine)?;
+                // Loading restores usearch's built-in metric from the file's header.
+                install_metric(&mut engine, dimensions);
                 (
                     catalog,
                     Saved {
                         generation: manifest.generation,
                         watermark: manifest.watermark,
+                        applied: manifest.watermark,
                     },
                 )
             }
@@ -256,6 +261,7 @@ impl VectorIndex {
         *saved = Saved {
             generation: next,
             watermark,
+            applied: watermark,
         };
         Ok(())
     }
@@ -263,6 +269,19 @@ impl VectorIndex {
     /// The watermark of the last save (zero for a new index).
     pub fn watermark(&self) -> Result<Watermark> {
         Ok(self.saved.lock()?.watermark)
+    }
+
+    /// How far the writes made since opening reach, saved or not: where the next sync
+    /// continues. Only the saved watermark survives a restart.
+    pub fn applied(&self) -> Result<Watermark> {
+        Ok(self.saved.lock()?.applied)
+    }
+
+    /// Records that every chunk and deletion up to `watermark` has been written (not yet
+    /// saved), so a later sync can continue from there instead of the last save.
+    pub fn set_applied(&self, watermark: Watermark) -> Result<()> {
+        self.saved.lock()?.applied = watermark;
+        Ok(())
     }
 
     /// Removes every chunk and durably resets the watermark to zero, so a rebuild that
@@ -433,7 +452,29 @@ fn new_engine(dimensions: usize, config: &VectorConfig) -> Result<usearch::Index
         expansion_search: config.expansion_search,
         multi: false,
     };
-    usearch::Index::new(&options).map_err(IndexError::vector_engine)
+    let mut engine = usearch::Index::new(&options).map_err(IndexError::vector_engine)?;
+    install_metric(&mut engine, dimensions);
+    Ok(engine)
+}
+
+/// Replaces usearch's inner-product kernel with ours. Its f32 kernel (NumKong's) widens
+/// every product to f64 and sums into one accumulator, a serial chain of eight lanes per
+/// step; [`dot`] keeps eight f32 lanes in a register. Distances are the same to rounding
+/// (`1 − dot`, as usearch's IP), and graph insertion, most of indexing time, got about a
+/// third faster (20k × 384 on 2 threads: 4.1 s → 2.6 s; searches 25 % faster).
+fn install_metric(engine: &mut usearch::Index, dimensions: usize) {
+    engine.change_metric::<f32>(Box::new(move |left: *const f32, right: *const f32| {
+        // SAFETY: usearch calls the metric only with pointers to two stored or query
+        // vectors of the index's dimensions, which every insert and search checks
+        // (`check_dimensions`), valid for the duration of the call.
+        let (left, right) = unsafe {
+            (
+                std::slice::from_raw_parts(left, dimensions),
+                std::slice::from_raw_parts(right, dimensions),
+            )
+        };
+        1.0 - dot(left, right)
+    }));
 }
 
 fn load_generation(dir: &Path, manifest: &Manifest, engine: &usearch::Index) -> Result<Catalog> {

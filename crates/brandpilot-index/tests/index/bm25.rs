@@ -306,3 +306,34 @@ fn a_title_or_heading_the_text_already_carries_scores_only_once() {
         "with titles off, the heading still places the later chunk"
     );
 }
+
+/// Writes a sync made without committing are recorded as applied, so the next sync
+/// continues after them; a restart forgets them (they were never durable) and a commit
+/// moves the applied mark with the watermark.
+#[test]
+fn the_applied_mark_runs_ahead_of_the_committed_one_until_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let committed = Watermark {
+        last_chunk: 1,
+        last_deletion: 0,
+    };
+    let applied = Watermark {
+        last_chunk: 2,
+        last_deletion: 3,
+    };
+    {
+        let index = Bm25Index::open(dir.path()).unwrap();
+        index.upsert(&[chunk(1, 1, 1, "alpha")]).unwrap();
+        index.commit(committed).unwrap();
+        assert_eq!(index.applied().unwrap(), committed);
+        index.upsert(&[chunk(2, 1, 1, "alpha beta")]).unwrap();
+        index.set_applied(applied).unwrap();
+        assert_eq!(index.applied().unwrap(), applied);
+        assert_eq!(index.watermark().unwrap(), committed);
+    }
+    let index = Bm25Index::open(dir.path()).unwrap();
+    assert_eq!(index.applied().unwrap(), committed);
+    assert_eq!(index.len(), 1);
+    index.clear().unwrap();
+    assert_eq!(index.applied().unwrap(), Watermark::default());
+}

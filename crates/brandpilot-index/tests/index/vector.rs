@@ -3,6 +3,7 @@
 
 use super::fixtures::{Random, brute_force, chunk, ids, with_tags, with_vector};
 use brandpilot_core::{BrandId, ChunkId, SearchFilter, SourceId};
+use brandpilot_index::similarity::{dot, normalize};
 use brandpilot_index::{IndexError, IndexedChunk, VectorConfig, VectorIndex, Watermark};
 use std::path::Path;
 
@@ -348,4 +349,78 @@ fn within_one_batch_the_last_version_of_a_chunk_wins() {
     let hits = index.search(&fresh.vector, &brand(1), 1).unwrap();
     assert_eq!(ids(&hits), vec![7]);
     assert!((hits[0].1 - 1.0).abs() < 1e-5, "holds the later vector");
+}
+
+/// A sync that writes without saving records how far it got, so the next one continues
+/// there; a restart forgets it and continues from the last save, and saving or clearing
+/// moves it with the watermark.
+#[test]
+fn the_applied_mark_runs_ahead_of_the_saved_one_until_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut random = Random::new(12);
+    let chunks = random_chunks(&mut random, 10, 1);
+    let saved = Watermark {
+        last_chunk: 4,
+        last_deletion: 1,
+    };
+    let applied = Watermark {
+        last_chunk: 9,
+        last_deletion: 2,
+    };
+    {
+        let index = open(dir.path());
+        index.upsert(&chunks[..5]).unwrap();
+        index.save(saved).unwrap();
+        assert_eq!(index.applied().unwrap(), saved);
+        index.upsert(&chunks[5..]).unwrap();
+        index.set_applied(applied).unwrap();
+        assert_eq!(index.applied().unwrap(), applied);
+        assert_eq!(index.watermark().unwrap(), saved);
+        assert_eq!(
+            index.len().unwrap(),
+            10,
+            "written vectors are searchable at once"
+        );
+    }
+    let index = open(dir.path());
+    assert_eq!(index.applied().unwrap(), saved);
+    assert_eq!(index.len().unwrap(), 5);
+    index.clear().unwrap();
+    assert_eq!(index.applied().unwrap(), Watermark::default());
+}
+
+/// The graph is walked with our own inner product (usearch's f32 kernel widens to f64 one
+/// lane group at a time, much slower), also after the index is loaded from disk, which
+/// restores usearch's built-in metric. The graph path's scores are then exactly `dot`.
+#[test]
+fn the_graph_scores_with_our_inner_product_before_and_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut random = Random::new(13);
+    let chunks = random_chunks(&mut random, 300, 1);
+    let check = |index: &VectorIndex, random: &mut Random| {
+        for _ in 0..20 {
+            let query = random.unit_vector(DIMENSIONS);
+            for (id, score) in index.search(&query, &brand(1), 10).unwrap() {
+                // The index normalises what goes in, queries included.
+                let mut vector = chunks
+                    .iter()
+                    .find(|c| c.chunk_id == id)
+                    .unwrap()
+                    .vector
+                    .clone();
+                let mut query = query.clone();
+                normalize(&mut vector);
+                normalize(&mut query);
+                let expected = 1.0 - (1.0 - dot(&vector, &query));
+                assert_eq!(score.to_bits(), expected.to_bits(), "chunk {id:?}");
+            }
+        }
+    };
+    let index = VectorIndex::open_with_config(dir.path(), DIMENSIONS, graph_only()).unwrap();
+    index.upsert(&chunks).unwrap();
+    check(&index, &mut random);
+    index.save(Watermark::default()).unwrap();
+    drop(index);
+    let index = VectorIndex::open_with_config(dir.path(), DIMENSIONS, graph_only()).unwrap();
+    check(&index, &mut random);
 }
