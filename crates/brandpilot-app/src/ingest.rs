@@ -8,6 +8,7 @@
 //! tokenizer, budget), so changing those re-chunks on the next run. Failures are recorded per
 //! source and the batch continues.
 
+use crate::sync::Durability;
 use crate::{AppError, Brandpilot, Result, blocking};
 use brandpilot_core::{ContentHash, SourceKind};
 use brandpilot_extract::{Block, ExtractedDocument, detect_kind};
@@ -16,6 +17,7 @@ use brandpilot_store::{Brand, NewChunk, NewSource, SourceUpdate, SourceWrite};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use tokio::sync::watch;
 
 /// Bumped whenever chunking or extraction changes what a file turns into.
 pub(crate) const PIPELINE_VERSION: &str = "ingest-v1";
@@ -50,8 +52,12 @@ pub struct IngestReport {
     pub chunks: usize,
     pub embedded: usize,
     pub seconds: f64,
-    /// Of `seconds`, the time spent bringing the search indexes up to date.
+    /// Of `seconds`, the time spent after the last store write bringing the search indexes
+    /// up to date and durable: what index work could not overlap with the pipeline.
     pub index_seconds: f64,
+    /// Index work done while the pipeline went on (overlapped, so not part of `seconds`
+    /// beyond the cores it shared).
+    pub index_overlapped_seconds: f64,
 }
 
 impl IngestReport {
@@ -92,7 +98,7 @@ const FILES_PER_GROUP: usize = 16;
 type Extraction = Box<dyn FnOnce() -> Result<ExtractedDocument> + Send>;
 
 /// One source ready to be checked against the store and, if changed, extracted.
-struct PendingSource {
+pub(crate) struct PendingSource {
     input: SourceInput,
     extract: Extraction,
 }
@@ -128,46 +134,57 @@ impl Brandpilot {
             .await?;
         observer.started(files.len());
         let mut report = IngestReport::default();
-        let mut since_sync = 0;
-        let mut done = 0;
-        for group in files.chunks(FILES_PER_GROUP) {
-            let origins: Vec<String> = group.iter().map(|path| origin_of(path)).collect();
-            let limit = self.extractor.limits().max_file_bytes;
-            let paths = group.to_vec();
-            let read = blocking(move || {
-                Ok(paths
-                    .iter()
-                    .map(|path| read_capped(path, limit).map(|bytes| (path.clone(), bytes)))
-                    .collect::<Vec<_>>())
-            })
-            .await?;
-            let mut results: Vec<Option<SourceResult>> = Vec::new();
-            let mut pending = Vec::new();
-            for (origin, read) in origins.iter().zip(read) {
-                match read {
-                    Ok((path, bytes)) => {
-                        results.push(None);
-                        pending.push(self.pending_file(&path, origin, bytes));
-                    }
-                    Err(error) => results.push(Some(Err(error))),
+        let (stored_chunks, progress) = tokio::sync::watch::channel(0usize);
+        let pipeline = async {
+            let mut done = 0;
+            for group in files.chunks(FILES_PER_GROUP) {
+                if stored_chunks.is_closed() {
+                    break; // The index follower failed; its error ends the ingestion.
                 }
-            }
-            let mut stored = self.store_sources(brand, pending, tags).await?.into_iter();
-            for (origin, result) in origins.iter().zip(results) {
-                let result = match result {
-                    Some(failed) => failed,
-                    None => stored
-                        .next()
-                        .unwrap_or_else(|| Err(AppError::Task("a source lost its outcome".into()))),
-                };
-                self.record_outcome(&mut report, &mut since_sync, origin, result, observer)
+                let origins: Vec<String> = group.iter().map(|path| origin_of(path)).collect();
+                let limit = self.extractor.limits().max_file_bytes;
+                let paths = group.to_vec();
+                let read = blocking(move || {
+                    Ok(paths
+                        .iter()
+                        .map(|path| read_capped(path, limit).map(|bytes| (path.clone(), bytes)))
+                        .collect::<Vec<_>>())
+                })
+                .await?;
+                let mut results: Vec<Option<SourceResult>> = Vec::new();
+                let mut pending = Vec::new();
+                for (origin, read) in origins.iter().zip(read) {
+                    match read {
+                        Ok((path, bytes)) => {
+                            results.push(None);
+                            pending.push(self.pending_file(&path, origin, bytes));
+                        }
+                        Err(error) => results.push(Some(Err(error))),
+                    }
+                }
+                let mut stored = self.store_sources(brand, pending, tags).await?.into_iter();
+                let mut chunks = 0;
+                for (origin, result) in origins.iter().zip(results) {
+                    let result = match result {
+                        Some(failed) => failed,
+                        None => stored.next().unwrap_or_else(|| {
+                            Err(AppError::Task("a source lost its outcome".into()))
+                        }),
+                    };
+                    chunks += record_outcome(&mut report, origin, result, observer);
+                }
+                stored_chunks.send_modify(|total| *total += chunks);
+                done += group.len();
+                self.store
+                    .update_job(job, "running", done as u64, files.len() as u64, None)
                     .await?;
             }
-            done += group.len();
-            self.store
-                .update_job(job, "running", done as u64, files.len() as u64, None)
-                .await?;
-        }
+            drop(stored_chunks);
+            Ok::<(), AppError>(())
+        };
+        let (piped, followed) = tokio::join!(pipeline, self.follow_ingestion(progress));
+        piped?;
+        report.index_overlapped_seconds += followed?;
         self.timed_sync(&mut report).await?;
         self.store
             .update_job(job, "done", files.len() as u64, files.len() as u64, None)
@@ -187,18 +204,26 @@ impl Brandpilot {
         let started = Instant::now();
         observer.started(documents.len());
         let mut report = IngestReport::default();
-        let mut since_sync = 0;
-        let mut documents = documents.into_iter().peekable();
-        while documents.peek().is_some() {
-            let group: Vec<TextDocument> = documents.by_ref().take(TEXTS_PER_GROUP).collect();
-            let origins: Vec<String> = group.iter().map(|d| d.origin.clone()).collect();
-            let pending = group.into_iter().map(pending_text).collect();
-            let results = self.store_sources(brand, pending, tags).await?;
-            for (origin, result) in origins.iter().zip(results) {
-                self.record_outcome(&mut report, &mut since_sync, origin, result, observer)
-                    .await?;
+        let (stored_chunks, progress) = tokio::sync::watch::channel(0usize);
+        let pipeline = async {
+            let mut documents = documents.into_iter().peekable();
+            while documents.peek().is_some() && !stored_chunks.is_closed() {
+                let group: Vec<TextDocument> = documents.by_ref().take(TEXTS_PER_GROUP).collect();
+                let origins: Vec<String> = group.iter().map(|d| d.origin.clone()).collect();
+                let pending = group.into_iter().map(pending_text).collect();
+                let results = self.store_sources(brand, pending, tags).await?;
+                let mut chunks = 0;
+                for (origin, result) in origins.iter().zip(results) {
+                    chunks += record_outcome(&mut report, origin, result, observer);
+                }
+                stored_chunks.send_modify(|total| *total += chunks);
             }
-        }
+            drop(stored_chunks);
+            Ok::<(), AppError>(())
+        };
+        let (piped, followed) = tokio::join!(pipeline, self.follow_ingestion(progress));
+        piped?;
+        report.index_overlapped_seconds += followed?;
         self.timed_sync(&mut report).await?;
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
@@ -211,36 +236,30 @@ impl Brandpilot {
         Ok(())
     }
 
-    /// Tallies one source's outcome, tells the observer, and syncs the indexes when enough
-    /// chunks have been stored since the last sync. A source's failure is its own outcome;
-    /// only a failure to sync ends the batch.
-    async fn record_outcome(
-        &self,
-        report: &mut IngestReport,
-        since_sync: &mut usize,
-        origin: &str,
-        result: SourceResult,
-        observer: &dyn IngestObserver,
-    ) -> Result<()> {
-        let outcome = match result {
-            Ok((outcome, embedded)) => {
-                report.embedded += embedded;
-                outcome
-            }
-            Err(error) => FileOutcome::Failed {
-                reason: error.to_string(),
-            },
-        };
-        if let FileOutcome::Added { chunks } | FileOutcome::Updated { chunks } = outcome {
-            *since_sync += chunks;
+    /// Applies what an ingestion stores to the indexes while it goes on storing, so index
+    /// writes overlap extraction, embedding and store writes instead of following them.
+    /// Each round applies everything stored so far without committing; a round commits when
+    /// `sync_every_chunks` have been stored since the last commit. Returns the seconds spent
+    /// once the ingestion has dropped its sender and the last round is done; the caller's
+    /// durable sync then has only the tail left. Dropping the receiver on failure tells the
+    /// ingestion to stop.
+    async fn follow_ingestion(&self, mut stored_chunks: watch::Receiver<usize>) -> Result<f64> {
+        let every = self.settings.ingest.sync_every_chunks;
+        let mut committed_at = 0;
+        let mut busy = 0.0;
+        while stored_chunks.changed().await.is_ok() {
+            let stored = *stored_chunks.borrow_and_update();
+            let durability = if stored - committed_at >= every {
+                committed_at = stored;
+                Durability::Durable
+            } else {
+                Durability::Deferred
+            };
+            let started = Instant::now();
+            self.sync_indexes_with(durability).await?;
+            busy += started.elapsed().as_secs_f64();
         }
-        report.record(origin, &outcome);
-        observer.finished_one(origin, &outcome);
-        if *since_sync >= self.settings.ingest.sync_every_chunks {
-            self.timed_sync(report).await?;
-            *since_sync = 0;
-        }
-        Ok(())
+        Ok(busy)
     }
 
     fn pending_file(&self, path: &Path, origin: &str, bytes: Vec<u8>) -> PendingSource {
@@ -270,7 +289,7 @@ impl Brandpilot {
     /// chunk the rest, embed what the cache lacks, and write all of them in one transaction.
     /// Returns, per input and in order, the outcome and how many chunks had to be embedded
     /// (cache misses). A source's failure is its own result; a store failure is the group's.
-    async fn store_sources(
+    pub(crate) async fn store_sources(
         &self,
         brand: &Brand,
         pending: Vec<PendingSource>,
@@ -472,7 +491,7 @@ impl Brandpilot {
     }
 }
 
-fn pending_text(document: TextDocument) -> PendingSource {
+pub(crate) fn pending_text(document: TextDocument) -> PendingSource {
     let blocks = text_blocks(&document);
     let input = SourceInput {
         origin: document.origin.clone(),
@@ -500,6 +519,31 @@ struct SourceInput {
     fallback_title: String,
     bytes_hash: ContentHash,
     byte_size: u64,
+}
+
+/// Tallies one source's outcome and tells the observer; returns how many chunks it stored.
+/// A source's failure is its own outcome, never the batch's.
+fn record_outcome(
+    report: &mut IngestReport,
+    origin: &str,
+    result: SourceResult,
+    observer: &dyn IngestObserver,
+) -> usize {
+    let outcome = match result {
+        Ok((outcome, embedded)) => {
+            report.embedded += embedded;
+            outcome
+        }
+        Err(error) => FileOutcome::Failed {
+            reason: error.to_string(),
+        },
+    };
+    report.record(origin, &outcome);
+    observer.finished_one(origin, &outcome);
+    match outcome {
+        FileOutcome::Added { chunks } | FileOutcome::Updated { chunks } => chunks,
+        FileOutcome::Unchanged | FileOutcome::Failed { .. } => 0,
+    }
 }
 
 /// A title block (a heading) followed by the text's paragraphs, so the title is part of the
