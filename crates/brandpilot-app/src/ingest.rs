@@ -55,8 +55,8 @@ pub struct IngestReport {
     /// Of `seconds`, the time spent after the last store write bringing the search indexes
     /// up to date and durable: what index work could not overlap with the pipeline.
     pub index_seconds: f64,
-    /// Index work done while the pipeline went on (overlapped, so not part of `seconds`
-    /// beyond the cores it shared).
+    /// All index work done by the follower while ingesting; all but its last round
+    /// overlapped the pipeline (that round is also in `index_seconds`).
     pub index_overlapped_seconds: f64,
 }
 
@@ -180,12 +180,12 @@ impl Brandpilot {
                     .await?;
             }
             drop(stored_chunks);
-            Ok::<(), AppError>(())
+            Ok::<Instant, AppError>(Instant::now())
         };
         let (piped, followed) = tokio::join!(pipeline, self.follow_ingestion(progress));
-        piped?;
+        let last_stored = piped?;
         report.index_overlapped_seconds += followed?;
-        self.timed_sync(&mut report).await?;
+        self.finish_sync(&mut report, last_stored).await?;
         self.store
             .update_job(job, "done", files.len() as u64, files.len() as u64, None)
             .await?;
@@ -219,20 +219,22 @@ impl Brandpilot {
                 stored_chunks.send_modify(|total| *total += chunks);
             }
             drop(stored_chunks);
-            Ok::<(), AppError>(())
+            Ok::<Instant, AppError>(Instant::now())
         };
         let (piped, followed) = tokio::join!(pipeline, self.follow_ingestion(progress));
-        piped?;
+        let last_stored = piped?;
         report.index_overlapped_seconds += followed?;
-        self.timed_sync(&mut report).await?;
+        self.finish_sync(&mut report, last_stored).await?;
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
     }
 
-    async fn timed_sync(&self, report: &mut IngestReport) -> Result<()> {
-        let started = Instant::now();
+    /// The final durable sync. The index time that could not overlap the pipeline runs from
+    /// the last store write (`last_stored`) until the indexes are durable, whether the
+    /// follower's last round or this sync did that work.
+    async fn finish_sync(&self, report: &mut IngestReport, last_stored: Instant) -> Result<()> {
         self.sync_indexes().await?;
-        report.index_seconds += started.elapsed().as_secs_f64();
+        report.index_seconds = last_stored.elapsed().as_secs_f64();
         Ok(())
     }
 
