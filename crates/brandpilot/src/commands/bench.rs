@@ -185,6 +185,7 @@ async fn ingest(
         "seconds": report.seconds,
         "chunks_per_second": report.chunks as f64 / report.seconds,
         "index_seconds": report.index_seconds,
+        "index_overlapped_seconds": report.index_overlapped_seconds,
         "index_mb": index_bytes as f64 / 1e6,
         "peak_rss_mb": peak_rss_mb(),
     });
@@ -193,13 +194,14 @@ async fn ingest(
     } else {
         println!(
             "ingest: {} documents → {} chunks in {:.2}s = {:.0} chunks/s end to end ({}); \
-             indexing {:.2}s of it",
+             index work after the last store write {:.2}s (index follower busy {:.2}s in all)",
             report.files,
             report.chunks,
             report.seconds,
             report.chunks as f64 / report.seconds,
             app.embedder().model_id(),
-            report.index_seconds
+            report.index_seconds,
+            report.index_overlapped_seconds
         );
         println!(
             "index on disk {:.1} MB, peak RSS {:.0} MB",
