@@ -196,7 +196,10 @@ async fn schema_answers_are_grammar_constrained_into_valid_json() {
             schema: schema.clone(),
         });
         let structured = router.complete_json("generate", &request).await.unwrap();
-        assert_eq!(structured.attempts, 1, "valid on the first try: the grammar holds");
+        assert_eq!(
+            structured.attempts, 1,
+            "valid on the first try: the grammar holds"
+        );
         assert!(brandpilot_llm::schema::validate(&schema, &structured.value).is_empty());
     }
 }
