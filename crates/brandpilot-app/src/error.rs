@@ -11,6 +11,16 @@ pub enum AppError {
     UnknownBrand(String),
     #[error("no source {0} in this brand")]
     UnknownSource(i64),
+    /// A brand id that does not exist in the caller's workspace (whether or not it exists
+    /// in another: the message must not tell).
+    #[error("no brand {0} in this workspace")]
+    BrandNotFound(brandpilot_core::BrandId),
+    #[error("no API key {0} in this workspace")]
+    ApiKeyNotFound(i64),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error("invalid settings: {0}")]
     Settings(String),
     #[error(transparent)]
@@ -40,6 +50,8 @@ impl Fault for AppError {
     fn fault(&self) -> FaultKind {
         match self {
             AppError::UnknownBrand(_) | AppError::UnknownSource(_) => FaultKind::User,
+            AppError::BrandNotFound(_) | AppError::ApiKeyNotFound(_) => FaultKind::User,
+            AppError::InvalidInput(_) | AppError::Conflict(_) => FaultKind::User,
             AppError::Settings(_) | AppError::Dataset(_) => FaultKind::User,
             AppError::Store(e) => e.fault(),
             AppError::Index(e) => e.fault(),

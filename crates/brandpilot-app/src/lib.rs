@@ -7,6 +7,7 @@
 //! (extraction, embedding, index writes) runs on tokio's blocking pool, never on an async
 //! worker. This crate must not know HTTP or terminal rendering.
 
+mod access;
 pub mod bench;
 mod embedders;
 mod error;
@@ -21,6 +22,7 @@ pub mod settings;
 mod sources;
 mod sync;
 
+pub use access::{Admin, ApiKey, CreatedApiKey, Scope};
 pub use embedders::{EmbedderChoice, build_embedder};
 pub(crate) use error::blocking;
 pub use error::{AppError, Result};
@@ -155,8 +157,9 @@ impl Brandpilot {
         Ok((self.retriever.bm25.len(), self.retriever.vectors.len()?))
     }
 
-    /// Makes indexes and store durable and releases the database.
-    pub async fn close(self) {
+    /// Checkpoints and releases the database. Takes `&self` so that a server sharing the app
+    /// can close it once every request has finished; nothing may use the app afterwards.
+    pub async fn close(&self) {
         self.store.close().await;
     }
 }

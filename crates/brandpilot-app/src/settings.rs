@@ -24,6 +24,7 @@ pub struct Settings {
     pub transcription: TranscriptionSettings,
     pub ingest: IngestSettings,
     pub llm: LlmSettings,
+    pub server: ServerSettings,
 }
 
 impl Default for Settings {
@@ -40,6 +41,7 @@ impl Default for Settings {
             transcription: TranscriptionSettings::default(),
             ingest: IngestSettings::default(),
             llm: LlmSettings::default(),
+            server: ServerSettings::default(),
         }
     }
 }
@@ -54,6 +56,33 @@ impl Settings {
 
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
+    }
+}
+
+/// `brandpilot serve`: where it listens and how much it accepts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address and port to listen on. The default is loopback only: exposing the server is
+    /// a decision, made by setting `0.0.0.0:8080` (or a reverse proxy in front).
+    pub bind: String,
+    /// A request that takes longer is answered 503 `timeout`.
+    pub request_timeout_secs: u64,
+    /// The largest JSON request body accepted, in KiB.
+    pub max_body_kb: usize,
+    /// How often the server looks for chunks written by another process (the command
+    /// line, another replica) and adds them to its indexes, in milliseconds; 0 turns it off.
+    pub index_follow_ms: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            request_timeout_secs: 30,
+            max_body_kb: 1024,
+            index_follow_ms: 2000,
+        }
     }
 }
 

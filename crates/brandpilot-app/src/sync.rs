@@ -12,6 +12,7 @@ use crate::{Brandpilot, Result, blocking};
 use brandpilot_core::{ChunkId, ContentHash};
 use brandpilot_index::{IndexedChunk, Watermark};
 use serde::Serialize;
+use std::time::Duration;
 
 /// Chunks read from the store per round trip.
 const PAGE: u32 = 2_000;
@@ -37,6 +38,38 @@ impl Brandpilot {
     /// Applies everything the indexes have not seen yet and makes it durable.
     pub async fn sync_indexes(&self) -> Result<SyncReport> {
         self.sync_indexes_with(Durability::Durable).await
+    }
+
+    /// Keeps the indexes up with the store while a server runs: every `every`, applies what
+    /// another process (the command line, another replica) stored or deleted since the last
+    /// look. Returns once `stop` turns true. A failed round is logged and retried next time.
+    pub async fn follow_store(
+        &self,
+        every: Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                changed = stop.changed() => {
+                    if changed.is_err() || *stop.borrow() {
+                        return;
+                    }
+                    continue;
+                }
+            }
+            match self.sync_indexes().await {
+                Ok(report) if report.upserted + report.deleted > 0 => tracing::info!(
+                    upserted = report.upserted,
+                    deleted = report.deleted,
+                    "indexes caught up with the store"
+                ),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "cannot bring the indexes up to date"),
+            }
+        }
     }
 
     pub(crate) async fn sync_indexes_with(&self, durability: Durability) -> Result<SyncReport> {

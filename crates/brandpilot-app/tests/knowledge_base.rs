@@ -278,3 +278,87 @@ async fn broken_files_are_recorded_and_the_batch_goes_on() {
         "a path that does not exist is an error, not an empty success"
     );
 }
+
+/// A server follows the store: chunks another process stores (the command line, another
+/// replica) become searchable without a restart, and the follower stops when told.
+#[tokio::test]
+async fn a_following_app_indexes_what_another_process_stored() {
+    use brandpilot_core::{ChunkLocator, ContentHash, SourceKind};
+    use brandpilot_store::{NewChunk, NewSource, SourceUpdate, Store};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let app = Arc::new(open(dir.path()).await);
+    let brand = app.brand("acme", true).await.unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let follower = tokio::spawn({
+        let app = app.clone();
+        async move { app.follow_store(Duration::from_millis(50), stopped).await }
+    });
+
+    // Another process: its own connection pool on the same database file.
+    let other = Store::open(&app.settings.database_url()).await.unwrap();
+    let text = "Gift cards never expire and can be used online.";
+    let source = other
+        .begin_source(
+            brand.id,
+            &NewSource {
+                kind: SourceKind::Text,
+                origin: "elsewhere://gift-cards".into(),
+                title: "Gift cards".into(),
+                tags: Vec::new(),
+                byte_size: text.len() as u64,
+            },
+        )
+        .await
+        .unwrap();
+    other
+        .replace_chunks(
+            source,
+            &SourceUpdate {
+                kind: SourceKind::Text,
+                title: "Gift cards".into(),
+                tags: Vec::new(),
+                content_hash: ContentHash::of(text.as_bytes()),
+                byte_size: text.len() as u64,
+            },
+            &[NewChunk {
+                text: text.into(),
+                token_count: 9,
+                content_hash: ContentHash::of(text.as_bytes()),
+                locator: ChunkLocator {
+                    char_start: 0,
+                    char_end: text.len() as u64,
+                    ..Default::default()
+                },
+            }],
+        )
+        .await
+        .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = app
+            .search(&brand, "gift cards expire", 3, SearchMode::Hybrid, &[])
+            .await
+            .unwrap();
+        if found
+            .passages
+            .iter()
+            .any(|p| p.source_origin == "elsewhere://gift-cards")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the follower never indexed the new chunk"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), follower)
+        .await
+        .expect("the follower stops when told")
+        .unwrap();
+}

@@ -116,7 +116,12 @@ impl Bm25Index {
             None => Watermark::default(),
         };
         // One indexing thread: the machine has two cores and searches need the other.
-        let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
+        let writer = index
+            .writer_with_num_threads(1, WRITER_HEAP_BYTES)
+            .map_err(|error| match error {
+                tantivy::TantivyError::LockFailure(..) => IndexError::InUse(dir.to_owned()),
+                other => other.into(),
+            })?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

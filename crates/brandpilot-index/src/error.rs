@@ -23,6 +23,13 @@ pub enum IndexError {
     /// Files an index wrote itself no longer parse. The index is rebuildable from the store.
     #[error("index files in {dir} are unreadable: {reason}")]
     Corrupt { dir: PathBuf, reason: String },
+    /// Another process writes to this index directory (most often a running
+    /// `brandpilot serve` on the same data directory).
+    #[error(
+        "the search index in {0} is in use by another Brandpilot process (a running \
+         `brandpilot serve`?); stop it, or point this command at another data directory"
+    )]
+    InUse(PathBuf),
     /// A thread panicked while holding an index lock; the in-memory state may be half-updated.
     #[error("an index lock was poisoned by a panic")]
     Poisoned,
@@ -44,6 +51,7 @@ impl Fault for IndexError {
             // The embedder and the index disagree on dimensions: a configuration bug.
             IndexError::Dimensions { .. } => FaultKind::Bug,
             IndexError::Corrupt { .. } => FaultKind::Bug,
+            IndexError::InUse(_) => FaultKind::Transient,
             IndexError::Poisoned => FaultKind::Bug,
         }
     }

@@ -19,6 +19,9 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A unique constraint refused the write: the thing already exists.
+    #[error("already exists ({0})")]
+    Conflict(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
@@ -31,6 +34,12 @@ impl From<sqlx::Error> for StoreError {
         {
             return StoreError::Busy;
         }
+        // SQLITE_CONSTRAINT_UNIQUE / SQLITE_CONSTRAINT_PRIMARYKEY.
+        if let sqlx::Error::Database(db) = &error
+            && matches!(db.code().as_deref(), Some("2067") | Some("1555"))
+        {
+            return StoreError::Conflict(db.message().to_owned());
+        }
         StoreError::Database(error)
     }
 }
@@ -41,6 +50,7 @@ impl Fault for StoreError {
             StoreError::UnsupportedUrl(_) => FaultKind::User,
             StoreError::CreateDir { .. } => FaultKind::User,
             StoreError::Busy => FaultKind::Transient,
+            StoreError::Conflict(_) => FaultKind::User,
             StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
                 FaultKind::Transient
             }

@@ -16,9 +16,9 @@ pub mod sqlite;
 
 pub use error::{Result, StoreError};
 pub use records::{
-    Brand, CacheEntry, CacheScope, ChunkForIndex, IndexHighMarks, JobRecord, LlmCallOutcome,
-    NewCacheEntry, NewChunk, NewLlmCall, NewSource, SourceRecord, SourceUpdate, SourceWrite,
-    StoredChunk, StoredLlmCall, UsageGroup, UsageQuery, UsageRow,
+    ApiKeyRecord, Brand, CacheEntry, CacheScope, ChunkForIndex, IndexHighMarks, JobRecord,
+    LlmCallOutcome, NewApiKey, NewCacheEntry, NewChunk, NewLlmCall, NewSource, SourceRecord,
+    SourceUpdate, SourceWrite, StoredChunk, StoredLlmCall, UsageGroup, UsageQuery, UsageRow,
 };
 
 use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, WorkspaceId};
@@ -60,6 +60,46 @@ impl Store {
 
     pub async fn find_brand(&self, workspace: WorkspaceId, name: &str) -> Result<Option<Brand>> {
         dispatch!(self, s => s.find_brand(workspace, name).await)
+    }
+
+    /// One round trip to the database: readiness probes.
+    pub async fn ping(&self) -> Result<()> {
+        dispatch!(self, s => s.ping().await)
+    }
+
+    pub async fn find_workspace(&self, name: &str) -> Result<Option<WorkspaceId>> {
+        dispatch!(self, s => s.find_workspace(name).await)
+    }
+
+    /// Creates a brand; [`StoreError::Conflict`] when the workspace already has one by
+    /// that name.
+    pub async fn create_brand(&self, workspace: WorkspaceId, name: &str) -> Result<Brand> {
+        dispatch!(self, s => s.create_brand(workspace, name).await)
+    }
+
+    /// The brand with this id, only if it belongs to `workspace`: the lookup every request
+    /// from outside goes through, so another workspace's brand ids simply do not exist.
+    pub async fn get_brand(&self, workspace: WorkspaceId, brand: BrandId) -> Result<Option<Brand>> {
+        dispatch!(self, s => s.get_brand(workspace, brand).await)
+    }
+
+    /// Stores a new API key; [`StoreError::Conflict`] if its prefix or hash is taken.
+    pub async fn insert_api_key(&self, key: &NewApiKey) -> Result<ApiKeyRecord> {
+        dispatch!(self, s => s.insert_api_key(key).await)
+    }
+
+    /// The key whose secret hashes to `secret_hash`, revoked or not.
+    pub async fn api_key_by_hash(&self, secret_hash: &[u8; 32]) -> Result<Option<ApiKeyRecord>> {
+        dispatch!(self, s => s.api_key_by_hash(secret_hash).await)
+    }
+
+    pub async fn list_api_keys(&self, workspace: WorkspaceId) -> Result<Vec<ApiKeyRecord>> {
+        dispatch!(self, s => s.list_api_keys(workspace).await)
+    }
+
+    /// Revokes a key of this workspace; false when there is no such live key.
+    pub async fn revoke_api_key(&self, workspace: WorkspaceId, key: i64) -> Result<bool> {
+        dispatch!(self, s => s.revoke_api_key(workspace, key).await)
     }
 
     pub async fn list_brands(&self, workspace: WorkspaceId) -> Result<Vec<Brand>> {

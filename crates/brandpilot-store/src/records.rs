@@ -267,3 +267,25 @@ pub struct CacheEntry {
     pub created_at_ms: i64,
     pub expires_at_ms: i64,
 }
+
+/// An API key to store: the caller has already drawn the secret and hashed it.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub workspace: WorkspaceId,
+    pub name: String,
+    pub prefix: String,
+    pub secret_hash: [u8; 32],
+    pub scopes: Vec<String>,
+}
+
+/// A stored API key (never its secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKeyRecord {
+    pub id: i64,
+    pub workspace: WorkspaceId,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub created_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+}

@@ -21,6 +21,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+mod access;
 mod llm;
 
 /// The schema's migrations in order, embedded at compile time. Listed by hand instead of
@@ -34,6 +35,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0001_knowledge.sql"),
     ),
     (2, "llm", include_str!("../migrations/sqlite/0002_llm.sql")),
+    (
+        3,
+        "api_keys",
+        include_str!("../migrations/sqlite/0003_api_keys.sql"),
+    ),
 ];
 
 fn migrator() -> sqlx::migrate::Migrator {

@@ -1,7 +1,10 @@
 //! Store behaviour the rest of Brandpilot relies on: upserts by origin, atomic chunk
 //! replacement, the deletion log the indexes replay, brand scoping and the embedding cache;
-//! LLM call records and the answer cache in `store/llm.rs`.
+//! LLM call records and the answer cache in `store/llm.rs`; brands by id and API keys in
+//! `store/access.rs`.
 
+#[path = "store/access.rs"]
+mod access;
 #[path = "store/llm.rs"]
 mod llm;
 

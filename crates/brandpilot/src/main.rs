@@ -55,6 +55,10 @@ enum Command {
     },
     /// Measure throughput, latency and memory.
     Bench(commands::bench::BenchArgs),
+    /// Serve the HTTP API (with its docs page at /api/v1/docs).
+    Serve(commands::serve::ServeArgs),
+    /// Create, list or revoke API keys for the HTTP API.
+    Keys(commands::keys::KeysArgs),
     /// Print the effective settings (secrets hidden).
     Settings,
     /// Internal: parse a PDF from stdin in this child process (crash isolation).
@@ -73,7 +77,12 @@ fn main() -> ExitCode {
     if let Command::ExtractPdf = cli.command {
         return brandpilot_extract::pdf_worker_main();
     }
-    output::init_logging(cli.log.as_deref());
+    // A server logs every request (with its id) at info; other commands only warnings.
+    let default_log = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    output::init_logging(cli.log.as_deref(), default_log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -112,6 +121,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench(args) => commands::bench::run(settings, args).await,
         Command::Chat(args) => commands::chat::run(settings, args).await,
         Command::Models { what } => commands::models::run(settings, what),
+        Command::Serve(args) => commands::serve::run(settings, args).await,
+        Command::Keys(args) => commands::keys::run(settings, args).await,
         Command::Settings => commands::show_settings(&settings),
         Command::ExtractPdf => Ok(ExitCode::SUCCESS),
     }

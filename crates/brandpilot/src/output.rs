@@ -5,11 +5,11 @@ use brandpilot_app::{FileOutcome, IngestObserver};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
-pub fn init_logging(filter: Option<&str>) {
+pub fn init_logging(filter: Option<&str>, default: &str) {
     let filter = filter
         .map(str::to_owned)
         .or_else(|| std::env::var("RUST_LOG").ok())
-        .unwrap_or_else(|| "warn".into());
+        .unwrap_or_else(|| default.into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr);

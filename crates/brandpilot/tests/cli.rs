@@ -213,3 +213,112 @@ fn search_prints_citations_and_json() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// The README's server walk-through: ingest, create a key, serve, call the API with the
+/// key, manage keys while it runs, and stop it with SIGTERM.
+#[test]
+fn serve_answers_with_a_key_and_stops_cleanly_on_sigterm() {
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let docs = dir.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    std::fs::write(
+        docs.join("refunds.md"),
+        "# Refunds\n\nDamaged parcels are refunded in full within fourteen days.",
+    )
+    .unwrap();
+    run(brandpilot(&data)
+        .args(["ingest", "--brand", "acme"])
+        .arg(&docs));
+    let out = run(brandpilot(&data).args(["keys", "create", "--name", "readme"]));
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(key.starts_with("bpk_"), "{key}");
+
+    let mut server = brandpilot(&data)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let address = first_line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first_line:?}"))
+        .to_owned();
+    assert!(first_line.contains("/api/v1/docs"), "{first_line}");
+
+    let client = reqwest::blocking::Client::new();
+    let health = client.get(format!("{address}/healthz")).send().unwrap();
+    assert_eq!(health.status(), 200);
+    let brands: serde_json::Value = client
+        .get(format!("{address}/api/v1/brands"))
+        .bearer_auth(&key)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(brands["brands"][0]["name"], "acme", "{brands}");
+    let id = brands["brands"][0]["id"].as_i64().unwrap();
+    let found: serde_json::Value = client
+        .post(format!("{address}/api/v1/brands/{id}/search"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "query": "damaged parcel refund" }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let passage = &found["passages"][0];
+    assert!(
+        passage["text"]
+            .as_str()
+            .unwrap()
+            .contains("refunded in full"),
+        "{found}"
+    );
+    assert_eq!(passage["citation"], "Refunds");
+
+    // Keys are managed while the server holds the indexes; a revoked key stops at once.
+    let out = run(brandpilot(&data).args(["keys", "create", "--name", "temp", "--json"]));
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let temp = created["key"].as_str().unwrap();
+    let listed = run(brandpilot(&data).args(["keys", "ls"]));
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("temp"));
+    run(brandpilot(&data).args(["keys", "revoke", &created["id"].to_string()]));
+    let refused = client
+        .get(format!("{address}/api/v1/brands"))
+        .bearer_auth(temp)
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+
+    // A second writer on the same indexes is refused with a reason, not a crash.
+    let clash = brandpilot(&data)
+        .args(["ingest", "--brand", "acme"])
+        .arg(&docs)
+        .output()
+        .unwrap();
+    assert!(!clash.status.success());
+    let message = String::from_utf8_lossy(&clash.stderr);
+    assert!(
+        message.contains("in use by another Brandpilot process"),
+        "{message}"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = server.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {log}", output.status);
+    assert!(log.contains("Brandpilot stopped"), "{log}");
+    assert!(!log.contains(&key), "a key reached the log");
+}

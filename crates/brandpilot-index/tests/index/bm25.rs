@@ -2,7 +2,7 @@
 
 use super::fixtures::{chunk, ids, with_tags};
 use brandpilot_core::{BrandId, ChunkId, SearchFilter, SourceId};
-use brandpilot_index::{Bm25Config, Bm25Index, IndexedChunk, Watermark};
+use brandpilot_index::{Bm25Config, Bm25Index, IndexError, IndexedChunk, Watermark};
 
 fn brand(id: i64) -> SearchFilter {
     SearchFilter::brand(BrandId(id))
@@ -336,4 +336,16 @@ fn the_applied_mark_runs_ahead_of_the_committed_one_until_a_restart() {
     assert_eq!(index.len(), 1);
     index.clear().unwrap();
     assert_eq!(index.applied().unwrap(), Watermark::default());
+}
+
+#[test]
+fn a_second_writer_on_the_same_directory_is_told_who_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = Bm25Index::open(dir.path()).unwrap();
+    let error = match Bm25Index::open(dir.path()) {
+        Ok(_) => panic!("two writers opened one index directory"),
+        Err(error) => error,
+    };
+    assert!(matches!(error, IndexError::InUse(_)), "{error:?}");
+    assert!(error.to_string().contains("brandpilot serve"), "{error}");
 }

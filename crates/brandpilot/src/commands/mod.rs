@@ -5,8 +5,10 @@ pub mod bench;
 pub mod chat;
 pub mod eval;
 pub mod ingest;
+pub mod keys;
 pub mod models;
 pub mod search;
+pub mod serve;
 pub mod sources;
 
 use anyhow::{Context, Result};

@@ -1,0 +1,103 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations, served at
+//! `/api/v1/openapi.json`, with a docs page at `/api/v1/docs` that renders it and lets a
+//! person try each operation with their key.
+//!
+//! Every operation states the scope it needs as the scope list of its `api_key` security
+//! requirement (OpenAPI 3.1 allows role names there for non-OAuth schemes).
+
+use crate::ServerState;
+use crate::error::{ErrorDetail, ErrorResponse};
+use crate::routes::{self, health};
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use std::sync::Arc;
+use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Brandpilot API",
+        description = "Brands, their sources and search with citations. Authenticate with an \
+            API key as `Authorization: Bearer <key>` (or `X-Api-Key: <key>`); each operation \
+            names the scope it needs. Every error has the body \
+            `{\"error\":{\"code\",\"message\",\"request_id\"}}`.",
+    ),
+    modifiers(&ApiKeyScheme),
+    components(schemas(ErrorResponse, ErrorDetail)),
+    tags(
+        (name = "health", description = "Liveness and readiness probes"),
+        (name = "brands", description = "Brands of the caller's workspace"),
+        (name = "sources", description = "What a brand's knowledge base was built from"),
+        (name = "search", description = "Passages with citations"),
+    )
+)]
+struct ApiDoc;
+
+struct ApiKeyScheme;
+
+impl Modify for ApiKeyScheme {
+    fn modify(&self, document: &mut Document) {
+        let components = document.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The routes and the document they produce.
+pub(crate) fn routes_and_document() -> (Router<ServerState>, Document) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .merge(routes::api())
+        .split_for_parts()
+}
+
+/// The document as the server serves it (tests compare it with the committed copy).
+pub fn document() -> Document {
+    routes_and_document().1
+}
+
+pub(crate) fn document_routes(document: Document) -> Router<ServerState> {
+    let json: Arc<str> = document
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".into())
+        .into();
+    Router::new()
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let json = json.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        json.to_string(),
+                    )
+                }
+            }),
+        )
+        .route("/api/v1/docs", get(docs_page))
+}
+
+async fn docs_page() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+                 connect-src 'self'; frame-ancestors 'none'",
+            ),
+        ],
+        DOCS_PAGE,
+    )
+}
+
+const DOCS_PAGE: &str = include_str!("docs_page.html");

@@ -1,0 +1,182 @@
+//! `spawn_app()`: a server on a random loopback port over a fresh data directory, with a
+//! key holding every scope, and typed helpers for the calls tests make.
+
+use brandpilot_app::settings::EmbedderKind;
+use brandpilot_app::{Brandpilot, Quiet, Scope, Settings};
+use brandpilot_core::WorkspaceId;
+use brandpilot_extract::PdfRunner;
+use brandpilot_server::{ExtraRoutes, ServerState, build_router, serve};
+use brandpilot_store::Brand;
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// A key of `workspace` holding every scope.
+    pub key: String,
+    pub workspace: WorkspaceId,
+    pub app: Arc<Brandpilot>,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub server: Option<JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}, ExtraRoutes::new()).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings), extra: ExtraRoutes) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings {
+        data_dir: dir.path().join("data"),
+        models_dir: dir.path().join("no-models"),
+        ..Settings::default()
+    };
+    settings.embedder.kind = EmbedderKind::Hashing;
+    configure(&mut settings);
+    let app = Arc::new(
+        Brandpilot::open(settings, PdfRunner::InProcess)
+            .await
+            .unwrap(),
+    );
+    let workspace = app.workspace;
+    let key = app
+        .admin()
+        .create_api_key(workspace, "test key", &Scope::ALL)
+        .await
+        .unwrap()
+        .secret;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let router = build_router(ServerState::new(app.clone()), extra);
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, router, async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        key,
+        workspace,
+        app,
+        shutdown: Some(shutdown),
+        server: Some(server),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path)).bearer_auth(&self.key)
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&self.key)
+            .json(body)
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.delete(self.url(path)).bearer_auth(&self.key)
+    }
+
+    /// A key of this app's workspace with exactly these scopes.
+    pub async fn key_with(&self, scopes: &[Scope]) -> String {
+        self.app
+            .admin()
+            .create_api_key(self.workspace, "narrow key", scopes)
+            .await
+            .unwrap()
+            .secret
+    }
+
+    /// A second workspace with its own all-scope key.
+    pub async fn other_workspace(&self, name: &str) -> (WorkspaceId, String) {
+        let workspace = self.app.admin().workspace_named(name).await.unwrap();
+        let key = self
+            .app
+            .admin()
+            .create_api_key(workspace, "other key", &Scope::ALL)
+            .await
+            .unwrap()
+            .secret;
+        (workspace, key)
+    }
+
+    /// Creates a brand over HTTP and returns its id.
+    pub async fn create_brand(&self, name: &str) -> i64 {
+        let response = self
+            .post("/api/v1/brands", &serde_json::json!({ "name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        response.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// Ingests files (name, content) into a brand through the app, as the command line
+    /// does (the API's upload comes with the job queue).
+    pub async fn ingest(
+        &self,
+        workspace: WorkspaceId,
+        brand_id: i64,
+        files: &[(&str, &str)],
+    ) -> Brand {
+        let brand = self
+            .app
+            .brand_by_id(workspace, brandpilot_core::BrandId(brand_id))
+            .await
+            .unwrap();
+        let folder = self._dir.path().join(format!("files/{brand_id}"));
+        let mut paths = Vec::new();
+        for (name, text) in files {
+            let path = folder.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            paths.push(path);
+        }
+        let report = self
+            .app
+            .ingest_paths(&brand, &paths, &[], &Quiet)
+            .await
+            .unwrap();
+        assert!(report.failed.is_empty(), "{report:?}");
+        brand
+    }
+
+    /// Starts a graceful shutdown without waiting for it.
+    pub fn shut_down_signal(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Asserts an error response: status, code, and a request id matching the header.
+pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json",
+        "error bodies are JSON"
+    );
+    let header_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert_eq!(body["error"]["request_id"], header_id.as_str());
+    assert!(!body["error"]["message"].as_str().unwrap().is_empty());
+    body
+}

@@ -1,0 +1,12 @@
+//! The HTTP API as a client meets it, over real sockets: one test binary, one server per
+//! test (random port, own data directory, the hashing embedder).
+
+mod helpers;
+
+mod auth;
+mod brands;
+mod errors;
+mod health;
+mod openapi;
+mod search;
+mod shutdown;

@@ -1,0 +1,91 @@
+//! `brandpilot serve`: the HTTP API on the embedded defaults, until SIGINT or SIGTERM; then
+//! it stops accepting connections, lets the requests in flight finish, stops following the
+//! store and closes the database.
+
+use anyhow::{Context, Result};
+use brandpilot_app::Settings;
+use brandpilot_server::{ServerState, build_router, serve};
+use clap::Args;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080 or 0.0.0.0:8080 (default: `server.bind`).
+    /// Port 0 picks a free port; the address is printed.
+    #[arg(long)]
+    bind: Option<String>,
+}
+
+pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
+    let bind = args.bind.unwrap_or_else(|| settings.server.bind.clone());
+    let follow_every = Duration::from_millis(settings.server.index_follow_ms);
+    let app = Arc::new(super::open(settings).await?);
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let address = listener.local_addr()?;
+    let has_key = app
+        .admin()
+        .list_api_keys(app.workspace)
+        .await?
+        .iter()
+        .any(|key| key.revoked_at_ms.is_none());
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "Brandpilot is listening on http://{address} — API docs at http://{address}/api/v1/docs"
+        )?;
+        if !has_key {
+            writeln!(
+                out,
+                "No API key yet: create one with `brandpilot keys create --name my-key`"
+            )?;
+        }
+        out.flush()?;
+    }
+
+    let (stop_following, stopped) = tokio::sync::watch::channel(false);
+    let follower = (!follow_every.is_zero()).then(|| {
+        let app = app.clone();
+        tokio::spawn(async move { app.follow_store(follow_every, stopped).await })
+    });
+    let router = build_router(
+        ServerState::new(app.clone()),
+        brandpilot_server::ExtraRoutes::new(),
+    );
+    serve(listener, router, shutdown_signal()).await?;
+    let _ = stop_following.send(true);
+    if let Some(follower) = follower {
+        let _ = follower.await;
+    }
+    app.close().await;
+    eprintln!("Brandpilot stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send).
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
