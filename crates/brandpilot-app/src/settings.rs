@@ -73,6 +73,18 @@ pub struct ServerSettings {
     /// How often the server looks for chunks written by another process (the command
     /// line, another replica) and adds them to its indexes, in milliseconds; 0 turns it off.
     pub index_follow_ms: u64,
+    /// Web origins allowed to call the API from a browser (`https://shop.example`); none by
+    /// default. Exact matches only, never a wildcard.
+    pub cors_origins: Vec<String>,
+    /// Set when a reverse proxy in front terminates TLS: responses then carry HSTS.
+    pub tls_terminated_upstream: bool,
+    /// Requests per minute from one client address (0: unlimited), and how many may come
+    /// at once. Health probes are exempt.
+    pub per_ip_per_minute: u32,
+    pub per_ip_burst: u32,
+    /// Requests per minute with one API key (0: unlimited), and how many may come at once.
+    pub per_key_per_minute: u32,
+    pub per_key_burst: u32,
 }
 
 impl Default for ServerSettings {
@@ -82,6 +94,12 @@ impl Default for ServerSettings {
             request_timeout_secs: 30,
             max_body_kb: 1024,
             index_follow_ms: 2000,
+            cors_origins: Vec::new(),
+            tls_terminated_upstream: false,
+            per_ip_per_minute: 1_200,
+            per_ip_burst: 200,
+            per_key_per_minute: 6_000,
+            per_key_burst: 600,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 mod extract;
 pub mod middleware;
 pub mod openapi;
+pub mod rate_limit;
 mod routes;
 
 pub use error::{ApiError, ErrorResponse};
@@ -22,12 +23,14 @@ pub use routes::sources::{SourceList, SourceView};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use brandpilot_app::{Admin, Brandpilot};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// Routes mounted beside the API with the same layers (tests mount probes here).
 pub type ExtraRoutes = Router<ServerState>;
@@ -53,6 +56,19 @@ pub fn build_router(state: ServerState, extra: Router<ServerState>) -> Router {
     let settings = &state.app.settings.server;
     let context = middleware::ContextConfig {
         timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
+        hsts: settings.tls_terminated_upstream,
+    };
+    let cors = cors_layer(&settings.cors_origins);
+    let limits = rate_limit::Limits {
+        limiter: Arc::new(rate_limit::RateLimiter::default()),
+        per_ip: rate_limit::Quota {
+            per_minute: settings.per_ip_per_minute,
+            burst: settings.per_ip_burst,
+        },
+        per_credential: rate_limit::Quota {
+            per_minute: settings.per_key_per_minute,
+            burst: settings.per_key_burst,
+        },
     };
     let body_limit = settings.max_body_kb.max(1) * 1024;
     let (routes, document) = openapi::routes_and_document();
@@ -61,11 +77,36 @@ pub fn build_router(state: ServerState, extra: Router<ServerState>) -> Router {
         .merge(extra)
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            rate_limit::rate_limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             context,
             middleware::request_context,
         ))
         .with_state(state)
+}
+
+/// Cross-origin access for the exact origins configured, none by default. Credentials are
+/// never allowed: the API authenticates with keys in headers, not cookies.
+fn cors_layer(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin.trim_end_matches('/')).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
 }
 
 /// Serves until `shutdown` completes, then stops accepting connections and waits for the

@@ -21,6 +21,8 @@ pub struct RequestId(pub String);
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ContextConfig {
     pub timeout: Duration,
+    /// Send `Strict-Transport-Security` (only behind TLS: the server itself speaks HTTP).
+    pub hsts: bool,
 }
 
 pub(crate) async fn request_context(
@@ -71,6 +73,7 @@ pub(crate) async fn request_context(
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
+    security_headers(response.headers_mut(), config.hsts);
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),
@@ -79,6 +82,31 @@ pub(crate) async fn request_context(
         );
     });
     response
+}
+
+/// Headers every response carries. API responses are JSON that no browser should render,
+/// frame or sniff; a response that set its own policy (the docs page) keeps it.
+fn security_headers(headers: &mut axum::http::HeaderMap, hsts: bool) {
+    let defaults = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+    ];
+    for (name, value) in defaults {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
 }
 
 /// 1–64 visible ASCII characters without spaces: anything else (empty, huge, control

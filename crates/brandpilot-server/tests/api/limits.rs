@@ -1,0 +1,74 @@
+//! Rate limits over HTTP: the request after the burst is 429 with `Retry-After` and the
+//! `RateLimit-*` headers; keys and addresses have their own buckets; probes are exempt.
+
+use crate::helpers::{assert_error, spawn_app_with};
+use brandpilot_app::Scope;
+use brandpilot_server::ExtraRoutes;
+
+#[tokio::test]
+async fn a_key_over_its_burst_is_429_with_retry_after_and_another_key_is_not() {
+    let app = spawn_app_with(
+        |s| {
+            s.server.per_key_per_minute = 60;
+            s.server.per_key_burst = 3;
+            s.server.per_ip_per_minute = 0;
+        },
+        ExtraRoutes::new(),
+    )
+    .await;
+    let mut remaining = Vec::new();
+    for _ in 0..3 {
+        let response = app.get("/api/v1/brands").send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["ratelimit-limit"], "3");
+        remaining.push(
+            response.headers()["ratelimit-remaining"]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(remaining, ["2", "1", "0"]);
+    let limited = app.get("/api/v1/brands").send().await.unwrap();
+    assert_eq!(limited.headers()["retry-after"], "1");
+    assert_eq!(limited.headers()["ratelimit-remaining"], "0");
+    assert_error(limited, 429, "rate_limited").await;
+
+    let other = app.key_with(&[Scope::BrandsRead]).await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/brands"))
+        .bearer_auth(other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "another key has its own bucket");
+    for _ in 0..10 {
+        let probe = app.client.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(probe.status(), 200, "health probes are never limited");
+    }
+}
+
+#[tokio::test]
+async fn one_address_is_limited_whatever_keys_it_rotates_through() {
+    let app = spawn_app_with(
+        |s| {
+            s.server.per_ip_per_minute = 60;
+            s.server.per_ip_burst = 2;
+        },
+        ExtraRoutes::new(),
+    )
+    .await;
+    for attempt in 0..2 {
+        let response = app
+            .client
+            .get(app.url("/api/v1/brands"))
+            .bearer_auth(format!("bpk_guess{attempt}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+    }
+    let response = app.get("/api/v1/brands").send().await.unwrap();
+    assert_error(response, 429, "rate_limited").await;
+}
