@@ -190,6 +190,7 @@ impl Brandpilot {
             .update_job(job, "done", files.len() as u64, files.len() as u64, None)
             .await?;
         report.seconds = started.elapsed().as_secs_f64();
+        self.metrics.record_ingest(&report);
         Ok(report)
     }
 
@@ -226,6 +227,7 @@ impl Brandpilot {
         report.index_overlapped_seconds += followed?;
         self.finish_sync(&mut report, last_stored).await?;
         report.seconds = started.elapsed().as_secs_f64();
+        self.metrics.record_ingest(&report);
         Ok(report)
     }
 

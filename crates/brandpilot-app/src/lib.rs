@@ -21,6 +21,7 @@ mod search;
 pub mod settings;
 mod sources;
 mod sync;
+pub mod telemetry;
 
 pub use access::{Admin, ApiKey, CreatedApiKey, Scope};
 pub use embedders::{EmbedderChoice, build_embedder};
@@ -62,6 +63,8 @@ pub struct Brandpilot {
     sync_lock: tokio::sync::Mutex<()>,
     /// Set when the embedder is a fallback; shown next to results.
     pub embedder_note: Option<String>,
+    /// Counters of what this app did, for `/metrics`.
+    pub metrics: Arc<telemetry::Metrics>,
 }
 
 impl Brandpilot {
@@ -115,6 +118,7 @@ impl Brandpilot {
             retriever: Arc::new(retriever),
             sync_lock: tokio::sync::Mutex::new(()),
             embedder_note: note,
+            metrics: Arc::new(telemetry::Metrics::default()),
         })
     }
 

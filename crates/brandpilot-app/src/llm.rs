@@ -231,7 +231,9 @@ impl LlmService {
     /// Builds the router (off the executor: local models load from disk), the store sink and
     /// the cache for `app`'s workspace.
     pub async fn open(app: &Brandpilot) -> Result<Self> {
-        let sink = Arc::new(StoreCallSink::new(app.store.clone(), app.workspace)?);
+        let sink = Arc::new(
+            StoreCallSink::new(app.store.clone(), app.workspace)?.with_metrics(app.metrics.clone()),
+        );
         let settings = app.settings.clone();
         let router_sink: Arc<dyn CallSink> = sink.clone();
         let router = crate::blocking(move || build_router(&settings, router_sink)).await?;

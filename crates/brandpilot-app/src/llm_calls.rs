@@ -19,10 +19,12 @@
 //! named workspace is recorded as none, and a workspace that does not exist is skipped, so a
 //! wrong scope can never put a row in one workspace that points into another.
 
+use crate::telemetry::Metrics;
 use crate::{AppError, Result};
 use brandpilot_core::{BrandId, Fault, FaultKind, WorkspaceId};
 use brandpilot_llm::accounting::{CallOutcome, CallRecord, CallSink};
 use brandpilot_store::{LlmCallOutcome, NewLlmCall, Store};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
@@ -71,6 +73,7 @@ pub struct StoreCallSink {
     queue: mpsc::Sender<Command>,
     default_workspace: WorkspaceId,
     dropped: AtomicU64,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl StoreCallSink {
@@ -95,7 +98,14 @@ impl StoreCallSink {
             queue,
             default_workspace,
             dropped: AtomicU64::new(0),
+            metrics: None,
         })
+    }
+
+    /// Also counts each call's tokens and cost in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Waits until every record queued before this call is written (or, after a database
@@ -153,6 +163,9 @@ impl StoreCallSink {
 
 impl CallSink for StoreCallSink {
     fn record(&self, record: CallRecord) {
+        if let Some(metrics) = &self.metrics {
+            metrics.record_llm_call(&record);
+        }
         let call = self.new_call(record);
         if let Err(error) = self.queue.try_send(Command::Record(call)) {
             let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;

@@ -63,6 +63,7 @@ impl Brandpilot {
                 })
             })
             .collect();
+        self.metrics.searches.inc();
         Ok(SearchResults {
             passages,
             semantic: self.embedder.is_semantic(),

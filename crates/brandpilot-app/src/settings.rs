@@ -85,6 +85,8 @@ pub struct ServerSettings {
     /// Requests per minute with one API key (0: unlimited), and how many may come at once.
     pub per_key_per_minute: u32,
     pub per_key_burst: u32,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -100,6 +102,7 @@ impl Default for ServerSettings {
             per_ip_burst: 200,
             per_key_per_minute: 6_000,
             per_key_burst: 600,
+            metrics_token: None,
         }
     }
 }

@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod error;
 mod extract;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod rate_limit;
@@ -40,12 +41,17 @@ pub type ExtraRoutes = Router<ServerState>;
 pub struct ServerState {
     pub app: Arc<Brandpilot>,
     pub admin: Admin,
+    pub http: Arc<metrics::HttpMetrics>,
 }
 
 impl ServerState {
     pub fn new(app: Arc<Brandpilot>) -> Self {
         let admin = app.admin();
-        Self { app, admin }
+        Self {
+            app,
+            admin,
+            http: Arc::new(metrics::HttpMetrics::default()),
+        }
     }
 }
 
@@ -57,6 +63,7 @@ pub fn build_router(state: ServerState, extra: Router<ServerState>) -> Router {
     let context = middleware::ContextConfig {
         timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
         hsts: settings.tls_terminated_upstream,
+        metrics: state.http.clone(),
     };
     let cors = cors_layer(&settings.cors_origins);
     let limits = rate_limit::Limits {
@@ -74,6 +81,7 @@ pub fn build_router(state: ServerState, extra: Router<ServerState>) -> Router {
     let (routes, document) = openapi::routes_and_document();
     routes
         .merge(openapi::document_routes(document))
+        .route("/metrics", axum::routing::get(metrics::metrics))
         .merge(extra)
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(DefaultBodyLimit::max(body_limit))

@@ -18,8 +18,9 @@ pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id"
 pub struct RequestId(pub String);
 
 /// Settings the middleware needs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub(crate) struct ContextConfig {
+    pub metrics: std::sync::Arc<crate::metrics::HttpMetrics>,
     pub timeout: Duration,
     /// Send `Strict-Transport-Security` (only behind TLS: the server itself speaks HTTP).
     pub hsts: bool,
@@ -74,10 +75,14 @@ pub(crate) async fn request_context(
         response.headers_mut().insert(REQUEST_ID, value);
     }
     security_headers(response.headers_mut(), config.hsts);
+    let seconds = started.elapsed().as_secs_f64();
+    config
+        .metrics
+        .observe(method.as_str(), &route, response.status().as_u16(), seconds);
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            latency_ms = seconds * 1000.0,
             "request"
         );
     });

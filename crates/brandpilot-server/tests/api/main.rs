@@ -9,6 +9,7 @@ mod errors;
 mod headers;
 mod health;
 mod limits;
+mod metrics;
 mod openapi;
 mod search;
 mod shutdown;

@@ -52,6 +52,7 @@ pub fn show_settings(settings: &Settings) -> Result<ExitCode> {
     for secret in [
         &mut shown.embedder.api_key,
         &mut shown.transcription.api_key,
+        &mut shown.server.metrics_token,
     ] {
         if secret.is_some() {
             *secret = Some("***".into());
