@@ -36,7 +36,8 @@ for i in range(10_000):
 PY
 run ingest --brand loadtest "$work/docs" >/dev/null
 export BRANDPILOT_KEY=$(run keys create --name loadtest 2>/dev/null)
-run serve --bind 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.log" &
+"$bin" --data-dir "$work/data" ${BRANDPILOT_LOG:+--log "$BRANDPILOT_LOG"} serve --bind 127.0.0.1:0 \
+    >"$work/serve.out" 2>"$work/serve.log" &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 address=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/serve.out")
@@ -45,7 +46,11 @@ chunks=$(curl -s "$address/readyz" | python3 -c 'import json,sys; print(json.loa
 echo "server $address, brand $brand, $chunks chunks indexed"
 
 echo "== POST /api/v1/brands/$brand/search (32 connections, ${seconds}s)"
+if [ -n "${BRANDPILOT_PERF:-}" ]; then  # a CPU profile of the server during the search run
+    perf record -F 999 -g -p "$server_pid" -o "$BRANDPILOT_PERF" -- sleep "$seconds" >/dev/null 2>&1 &
+fi
 wrk -t1 -c32 -d"${seconds}s" --latency -s benchmarks/search.lua "$address/api/v1/brands/$brand/search"
+if grep -q "\"level\":\"ERROR\"\|\"level\":\"WARN\"" "$work/serve.log"; then echo "the server logged errors or warnings:" >&2; grep -m3 "\"level\":\"ERROR\"\|\"level\":\"WARN\"" "$work/serve.log" >&2; fi
 echo "== GET /healthz (64 connections, $((seconds / 2))s)"
 wrk -t1 -c64 -d"$((seconds / 2))s" --latency "$address/healthz"
 echo "server peak RSS: $(grep VmHWM /proc/$server_pid/status | awk '{print $2 / 1024 " MB"}')"

@@ -424,3 +424,39 @@ fn the_graph_scores_with_our_inner_product_before_and_after_reopening() {
     let index = VectorIndex::open_with_config(dir.path(), DIMENSIONS, graph_only()).unwrap();
     check(&index, &mut random);
 }
+
+/// A server searches from as many threads as it has requests in flight; the graph has a
+/// fixed number of search slots, so searches must wait for one rather than fail. Also after
+/// reopening, when the loaded graph had no slots reserved yet.
+#[test]
+fn many_threads_search_the_graph_at_once_before_and_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut random = Random::new(21);
+    let chunks = random_chunks(&mut random, 3_000, 1);
+    let queries: Vec<Vec<f32>> = (0..32).map(|_| random.unit_vector(DIMENSIONS)).collect();
+    let search_from_32_threads = |index: &VectorIndex| {
+        std::thread::scope(|scope| {
+            for query in &queries {
+                scope.spawn(move || {
+                    for _ in 0..20 {
+                        let hits = index.search(query, &brand(1), 10).expect("search");
+                        assert_eq!(hits.len(), 10);
+                    }
+                });
+            }
+        });
+    };
+    {
+        let index = VectorIndex::open_with_config(dir.path(), DIMENSIONS, graph_only()).unwrap();
+        index.upsert(&chunks).unwrap();
+        index
+            .save(Watermark {
+                last_chunk: 3_000,
+                last_deletion: 0,
+            })
+            .unwrap();
+        search_from_32_threads(&index);
+    }
+    let reopened = VectorIndex::open_with_config(dir.path(), DIMENSIONS, graph_only()).unwrap();
+    search_from_32_threads(&reopened);
+}
