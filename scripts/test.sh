@@ -15,3 +15,6 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --locked --no-fail-fast
 fi
+
+# The HTTP API against its own OpenAPI document (schemathesis from PyPI, in a venv).
+scripts/schemathesis.sh

@@ -35,7 +35,13 @@ pub struct BrandList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBrand {
-    /// Unique in the workspace; 1–100 characters.
+    /// Unique in the workspace; 1–100 characters, not blank, no control characters
+    /// (surrounding spaces are trimmed).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
 }
 

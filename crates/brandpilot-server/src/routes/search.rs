@@ -18,15 +18,18 @@ const MAX_TAGS: usize = 20;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchBody {
-    /// What to look for, in the words a customer would use; 1–2,000 characters.
+    /// What to look for, in the words a customer would use; 1–2,000 characters, not blank.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub query: String,
     /// How many passages to return, 1–50; default 5.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 50)]
     pub k: Option<usize>,
     #[serde(default)]
     pub mode: Option<Mode>,
-    /// Only sources carrying at least one of these tags.
+    /// Only sources carrying at least one of these tags (at most 20).
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub tags: Vec<String>,
 }
 

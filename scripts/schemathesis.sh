@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Property-based tests of the HTTP API from its OpenAPI document (schemathesis, from PyPI):
+# every operation with generated valid and invalid input, and the stateful links between
+# them. Fails on any 5xx, any response that breaks the documented schema or status codes,
+# and any invalid input that is accepted. Called by scripts/test.sh after the Rust tests.
+#
+#   scripts/schemathesis.sh [path/to/brandpilot]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-${CARGO_TARGET_DIR:-target}/debug/brandpilot}
+[ -x "$bin" ] || cargo build --locked -p brandpilot
+venv=${CARGO_TARGET_DIR:-target}/schemathesis-venv
+if [ ! -x "$venv/bin/schemathesis" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check schemathesis==4.32.5
+fi
+
+work=$(mktemp -d /tmp/brandpilot-schemathesis.XXXXXX)
+server_pid=
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+export BRANDPILOT__EMBEDDER__KIND=hashing
+export BRANDPILOT__SERVER__PER_IP_PER_MINUTE=0 BRANDPILOT__SERVER__PER_KEY_PER_MINUTE=0
+run() { "$bin" --data-dir "$work/data" --models-dir "$work/no-models" "$@"; }
+
+mkdir -p "$work/docs"
+printf '# Refunds\n\nDamaged parcels are refunded in full within fourteen days.\n' >"$work/docs/refunds.md"
+run ingest --brand acme "$work/docs" >/dev/null
+key=$(run keys create --name schemathesis)
+"$bin" --data-dir "$work/data" --models-dir "$work/no-models" serve --bind 127.0.0.1:0 \
+    >"$work/serve.out" 2>"$work/serve.log" &
+server_pid=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+address=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/serve.out")
+[ -n "$address" ] || { cat "$work/serve.log" >&2; exit 1; }
+
+status=0
+timeout 600 "$venv/bin/schemathesis" run "$address/api/v1/openapi.json" \
+    --url "$address" -H "Authorization: Bearer $key" \
+    --checks all --exclude-checks positive_data_acceptance \
+    -n 30 --seed 1 --generation-database none --workers 2 --no-color \
+    --report junit --report-junit-path "${CARGO_TARGET_DIR:-target}/schemathesis.xml" || status=$?
+if grep -q '"level":"ERROR"' "$work/serve.log"; then
+    echo "the server logged errors during the run:" >&2
+    grep -m5 '"level":"ERROR"' "$work/serve.log" >&2
+    status=1
+fi
+exit "$status"
