@@ -8,6 +8,7 @@
 //! worker. This crate must not know HTTP or terminal rendering.
 
 mod access;
+pub mod backup;
 pub mod bench;
 mod embedders;
 mod error;

@@ -62,6 +62,12 @@ impl Store {
         dispatch!(self, s => s.find_brand(workspace, name).await)
     }
 
+    /// Writes a consistent copy of the database to `path` (a new file) while the store
+    /// stays in use. SQLite only: a PostgreSQL deployment backs up with its own tools.
+    pub async fn snapshot_into(&self, path: &std::path::Path) -> Result<()> {
+        dispatch!(self, s => s.snapshot_into(path).await)
+    }
+
     /// One round trip to the database: readiness probes.
     pub async fn ping(&self) -> Result<()> {
         dispatch!(self, s => s.ping().await)

@@ -77,12 +77,29 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
+/// The file a SQLite URL names: `sqlite://path`, `sqlite:path` or a bare path.
+pub fn database_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
 impl SqliteStore {
+    /// Writes a consistent copy of the whole database to `path` (which must not exist)
+    /// while other connections keep reading and writing: `VACUUM INTO` reads one snapshot.
+    pub async fn snapshot_into(&self, path: &Path) -> Result<()> {
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::UnsupportedUrl("a backup path must be UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn open(url: &str) -> Result<Self> {
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
+        let path = database_path(url);
         if let Some(parent) = Path::new(path)
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

@@ -59,6 +59,10 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Create, list or revoke API keys for the HTTP API.
     Keys(commands::keys::KeysArgs),
+    /// Back up the store (a consistent snapshot, also while a server runs).
+    Backup(commands::backup::BackupArgs),
+    /// Restore a backup into the data directory and rebuild the indexes.
+    Restore(commands::backup::RestoreArgs),
     /// Print the effective settings (secrets hidden).
     Settings,
     /// Internal: parse a PDF from stdin in this child process (crash isolation).
@@ -123,6 +127,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Models { what } => commands::models::run(settings, what),
         Command::Serve(args) => commands::serve::run(settings, args).await,
         Command::Keys(args) => commands::keys::run(settings, args).await,
+        Command::Backup(args) => commands::backup::backup(settings, args).await,
+        Command::Restore(args) => commands::backup::restore(settings, args).await,
         Command::Settings => commands::show_settings(&settings),
         Command::ExtractPdf => Ok(ExitCode::SUCCESS),
     }

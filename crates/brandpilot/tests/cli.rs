@@ -322,3 +322,102 @@ fn serve_answers_with_a_key_and_stops_cleanly_on_sigterm() {
     assert!(log.contains("Brandpilot stopped"), "{log}");
     assert!(!log.contains(&key), "a key reached the log");
 }
+
+/// A backup taken while the server runs restores into a new data directory with the same
+/// chunks and the same search results; a damaged archive and a non-empty target are refused.
+#[test]
+fn a_backup_taken_while_serving_restores_to_the_same_answers() {
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let docs = corpus(dir.path(), 40);
+    run(brandpilot(&data)
+        .args(["ingest", "--brand", "acme"])
+        .arg(&docs));
+    let search = |data: &Path| {
+        let out = run(brandpilot(data).args([
+            "search",
+            "roast profile 71",
+            "--brand",
+            "acme",
+            "--json",
+            "-k",
+            "3",
+        ]));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["passages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["source_origin"].clone(), p["text"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let before = search(&data);
+    assert!(!before.is_empty());
+
+    let mut server = brandpilot(&data)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let archive = dir.path().join("backup.zip");
+    let out = run(brandpilot(&data).arg("backup").arg(&archive));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("backed up"));
+    // Restoring over the live data directory is refused while its server runs.
+    let refused = brandpilot(&data)
+        .args(["restore", "--force"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+
+    let restored = dir.path().join("restored");
+    let out = run(brandpilot(&restored).arg("restore").arg(&archive));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("(0 embedded anew)"),
+        "embeddings come from the store: {text}"
+    );
+    assert_eq!(search(&restored), before);
+
+    let again = brandpilot(&restored)
+        .arg("restore")
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "a data directory with a database needs --force"
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+
+    let mut damaged = std::fs::read(&archive).unwrap();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0xff;
+    let broken = dir.path().join("broken.zip");
+    std::fs::write(&broken, damaged).unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    let out = brandpilot(&elsewhere)
+        .arg("restore")
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(message.contains("not a Brandpilot backup"), "{message}");
+    assert!(
+        !elsewhere.join("brandpilot.db").exists(),
+        "a damaged backup left a database"
+    );
+}

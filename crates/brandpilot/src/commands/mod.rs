@@ -1,6 +1,7 @@
 //! One module per command. Each opens the app, calls one use case and prints the result as
 //! text for a person or, with `--json`, as JSON for a program.
 
+pub mod backup;
 pub mod bench;
 pub mod chat;
 pub mod eval;
