@@ -87,6 +87,10 @@ pub struct ServerSettings {
     pub per_key_burst: u32,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    /// Addresses of reverse proxies in front (e.g. `["127.0.0.1"]` behind a local nginx):
+    /// their `X-Forwarded-For` names the client for per-address limits. Empty: the
+    /// header is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerSettings {
@@ -103,6 +107,7 @@ impl Default for ServerSettings {
             per_key_per_minute: 6_000,
             per_key_burst: 600,
             metrics_token: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

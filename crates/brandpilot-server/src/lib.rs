@@ -76,6 +76,11 @@ pub fn build_router(state: ServerState, extra: Router<ServerState>) -> Router {
             per_minute: settings.per_key_per_minute,
             burst: settings.per_key_burst,
         },
+        trusted_proxies: settings
+            .trusted_proxies
+            .iter()
+            .filter_map(|address| address.parse().ok())
+            .collect(),
     };
     let body_limit = settings.max_body_kb.max(1) * 1024;
     let (routes, document) = openapi::routes_and_document();

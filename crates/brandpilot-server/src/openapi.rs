@@ -53,11 +53,68 @@ impl Modify for ApiKeyScheme {
 
 /// The routes and the document they produce.
 pub(crate) fn routes_and_document() -> (Router<ServerState>, Document) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .merge(routes::api())
-        .split_for_parts()
+        .split_for_parts();
+    declare_shared_responses(&mut document);
+    (router, document)
+}
+
+/// Responses any authenticated operation can give, whatever its handler does: they come
+/// from the layers around every handler (rate limit, panic guard, deadline), so they are
+/// declared here once rather than on each handler.
+fn declare_shared_responses(document: &mut Document) {
+    let error = |description: &str| {
+        utoipa::openapi::ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name(
+                        "ErrorResponse",
+                    )))
+                    .build(),
+            )
+            .build()
+    };
+    let shared = [
+        (
+            "429",
+            "Rate limited; see Retry-After and the RateLimit-* headers",
+        ),
+        (
+            "500",
+            "The server failed; the error was logged with the request id",
+        ),
+        (
+            "503",
+            "Busy, timed out or a dependency is unavailable; retry after Retry-After",
+        ),
+    ];
+    for item in document.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if operation.security.is_none() {
+                continue;
+            }
+            for (status, description) in shared {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| error(description).into());
+            }
+        }
+    }
 }
 
 /// The document as the server serves it (tests compare it with the committed copy).

@@ -128,6 +128,28 @@ pub(crate) struct Limits {
     pub limiter: Arc<RateLimiter>,
     pub per_ip: Quota,
     pub per_credential: Quota,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<[IpAddr]>,
+}
+
+/// The address a request comes from. Behind a trusted reverse proxy the peer is the proxy,
+/// so the client is the last `X-Forwarded-For` hop that is not itself a trusted proxy; from
+/// anyone else the header is ignored (a client could write anything in it).
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    hops.into_iter()
+        .rev()
+        .find(|hop| !trusted_proxies.contains(hop))
+        .unwrap_or(peer)
 }
 
 /// Checks the client's IP bucket and, when a credential is presented, its bucket too;
@@ -146,11 +168,8 @@ pub(crate) async fn rate_limit(
     if limits.per_ip.per_minute > 0
         && let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>()
     {
-        decisions.push(
-            limits
-                .limiter
-                .check(&LimitKey::Ip(peer.ip()), limits.per_ip),
-        );
+        let ip = client_ip(peer.ip(), request.headers(), &limits.trusted_proxies);
+        decisions.push(limits.limiter.check(&LimitKey::Ip(ip), limits.per_ip));
     }
     if limits.per_credential.per_minute > 0
         && let Some(credential) = presented_credential(request.headers())
@@ -278,6 +297,32 @@ mod tests {
             assert!(!limiter.check_at(&key(1), quota, t0 + SECOND / 10).allowed);
         }
         assert!(limiter.check_at(&key(1), quota, t0 + SECOND).allowed);
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = [10, 0, 0, 2].into();
+        let client: IpAddr = [203, 0, 113, 7].into();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "198.51.100.1, 203.0.113.7".parse().unwrap(),
+        );
+        // From the proxy: the last hop it added is the client (the first is client-written).
+        assert_eq!(client_ip(proxy, &headers, &[proxy]), client);
+        // From anyone else the header is ignored.
+        assert_eq!(client_ip(client, &headers, &[proxy]), client);
+        let stranger: IpAddr = [192, 0, 2, 9].into();
+        assert_eq!(client_ip(stranger, &headers, &[proxy]), stranger);
+        // Two proxies in a row are both skipped; garbage hops are ignored.
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.7, junk, 10.0.0.3".parse().unwrap(),
+        );
+        let inner: IpAddr = [10, 0, 0, 3].into();
+        assert_eq!(client_ip(proxy, &headers, &[proxy, inner]), client);
+        // No header: the peer itself.
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
     }
 
     #[test]

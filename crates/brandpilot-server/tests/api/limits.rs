@@ -72,3 +72,24 @@ async fn one_address_is_limited_whatever_keys_it_rotates_through() {
     let response = app.get("/api/v1/brands").send().await.unwrap();
     assert_error(response, 429, "rate_limited").await;
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
+    let app = spawn_app_with(
+        |s| {
+            s.server.per_ip_per_minute = 60;
+            s.server.per_ip_burst = 1;
+            s.server.trusted_proxies = vec!["127.0.0.1".into()];
+        },
+        ExtraRoutes::new(),
+    )
+    .await;
+    let from = |client: &'static str| {
+        app.get("/api/v1/brands")
+            .header("x-forwarded-for", client)
+            .send()
+    };
+    assert_eq!(from("203.0.113.1").await.unwrap().status(), 200);
+    assert_eq!(from("203.0.113.2").await.unwrap().status(), 200);
+    assert_eq!(from("203.0.113.1").await.unwrap().status(), 429);
+}

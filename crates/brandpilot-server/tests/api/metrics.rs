@@ -46,7 +46,7 @@ async fn metrics_count_requests_by_route_template_and_ingestion_and_searches() {
         text.contains("route=\"/api/v1/brands/{brand_id}\",status=\"404\""),
         "{text}"
     );
-    assert!(!text.contains("999999"), "a raw id became a label");
+    assert!(!text.contains("/999999"), "a raw id became a label");
     assert!(text.contains("brandpilot_ingest_chunks_total 2"), "{text}");
     assert!(
         text.contains("brandpilot_ingest_sources_total{outcome=\"added\"} 2"),

@@ -21,6 +21,11 @@ pub struct ServeArgs {
 
 pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
     let bind = args.bind.unwrap_or_else(|| settings.server.bind.clone());
+    for proxy in &settings.server.trusted_proxies {
+        if proxy.parse::<std::net::IpAddr>().is_err() {
+            anyhow::bail!("server.trusted_proxies: {proxy:?} is not an IP address");
+        }
+    }
     let follow_every = Duration::from_millis(settings.server.index_follow_ms);
     let app = Arc::new(super::open(settings).await?);
     let listener = tokio::net::TcpListener::bind(&bind)
