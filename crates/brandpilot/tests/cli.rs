@@ -56,6 +56,30 @@ fn corpus(dir: &Path, files: usize) -> PathBuf {
     root
 }
 
+/// Starts `brandpilot serve` on a free port; returns the child and the address it printed
+/// (checking the line also points at the docs page).
+fn spawn_server(data: &Path, stderr: Stdio) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut server = brandpilot(data)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let address = first_line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first_line:?}"))
+        .to_owned();
+    assert!(first_line.contains("/api/v1/docs"), "{first_line}");
+    (server, address)
+}
+
 async fn open(data: &Path) -> Brandpilot {
     let mut settings = Settings {
         data_dir: data.to_path_buf(),
@@ -218,8 +242,6 @@ fn search_prints_citations_and_json() {
 /// key, manage keys while it runs, and stop it with SIGTERM.
 #[test]
 fn serve_answers_with_a_key_and_stops_cleanly_on_sigterm() {
-    use std::io::BufRead;
-
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let docs = dir.path().join("docs");
@@ -236,23 +258,7 @@ fn serve_answers_with_a_key_and_stops_cleanly_on_sigterm() {
     let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert!(key.starts_with("bpk_"), "{key}");
 
-    let mut server = brandpilot(&data)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first_line = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let address = first_line
-        .split("listening on ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {first_line:?}"))
-        .to_owned();
-    assert!(first_line.contains("/api/v1/docs"), "{first_line}");
+    let (server, address) = spawn_server(&data, Stdio::piped());
 
     let client = reqwest::blocking::Client::new();
     let health = client.get(format!("{address}/healthz")).send().unwrap();
@@ -327,8 +333,6 @@ fn serve_answers_with_a_key_and_stops_cleanly_on_sigterm() {
 /// chunks and the same search results; a damaged archive and a non-empty target are refused.
 #[test]
 fn a_backup_taken_while_serving_restores_to_the_same_answers() {
-    use std::io::BufRead;
-
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let docs = corpus(dir.path(), 40);
@@ -356,16 +360,7 @@ fn a_backup_taken_while_serving_restores_to_the_same_answers() {
     let before = search(&data);
     assert!(!before.is_empty());
 
-    let mut server = brandpilot(&data)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut server, _address) = spawn_server(&data, Stdio::null());
     let archive = dir.path().join("backup.zip");
     let out = run(brandpilot(&data).arg("backup").arg(&archive));
     assert!(String::from_utf8_lossy(&out.stdout).contains("backed up"));

@@ -1,28 +1,14 @@
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{JsonOk, assert_error, spawn_app};
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_brand_is_created_read_listed_and_deleted() {
     let app = spawn_app().await;
     let id = app.create_brand("  Acme Coffee ").await;
-    let brand: Value = app
-        .get(&format!("/api/v1/brands/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let brand: Value = app.get(&format!("/api/v1/brands/{id}")).json_ok().await;
     assert_eq!(brand, json!({ "id": id, "name": "Acme Coffee" }));
     app.create_brand("Zest").await;
-    let list: Value = app
-        .get("/api/v1/brands")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get("/api/v1/brands").json_ok().await;
     let names: Vec<_> = list["brands"]
         .as_array()
         .unwrap()
@@ -106,11 +92,7 @@ async fn deleting_a_brand_removes_its_passages_from_search() {
             &format!("/api/v1/brands/{keep}/search"),
             &json!({ "query": "espresso" }),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_ok()
+        .await;
     assert_eq!(body["passages"].as_array().unwrap().len(), 1);
 }

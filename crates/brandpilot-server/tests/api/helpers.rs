@@ -162,6 +162,21 @@ impl TestApp {
     }
 }
 
+/// Sends a request that must succeed and returns its JSON body.
+pub trait JsonOk {
+    async fn json_ok(self) -> Value;
+}
+
+impl JsonOk for reqwest::RequestBuilder {
+    async fn json_ok(self) -> Value {
+        let response = self.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.is_success(), "{status}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+}
+
 /// Asserts an error response: status, code, and a request id matching the header.
 pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status(), status);

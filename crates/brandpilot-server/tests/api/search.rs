@@ -1,7 +1,7 @@
 //! Search over HTTP: passages with citations from the caller's brand only, and sources
 //! listed with their status and removed for good.
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{JsonOk, assert_error, spawn_app};
 use serde_json::{Value, json};
 
 const REFUNDS: &str = "# Refunds\n\nOpened bags cannot be returned.\n\n## Damaged parcels\n\nDamaged parcels are refunded in full within fourteen days.";
@@ -117,12 +117,8 @@ async fn sources_are_listed_with_status_and_removed_from_search() {
     .await;
     let body: Value = app
         .get(&format!("/api/v1/brands/{brand}/sources"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_ok()
+        .await;
     let sources = body["sources"].as_array().unwrap();
     assert_eq!(sources.len(), 2);
     let refunds = sources
@@ -150,12 +146,8 @@ async fn sources_are_listed_with_status_and_removed_from_search() {
             &format!("/api/v1/brands/{brand}/search"),
             &json!({ "query": "damaged parcel refund" }),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_ok()
+        .await;
     for passage in body["passages"].as_array().unwrap() {
         assert_ne!(
             passage["source"]["id"], id,
