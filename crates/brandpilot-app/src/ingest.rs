@@ -13,7 +13,7 @@ use crate::{AppError, Brandpilot, Result, blocking};
 use brandpilot_core::{ContentHash, SourceKind};
 use brandpilot_extract::{Block, ExtractedDocument, detect_kind};
 use brandpilot_knowledge::chunk::chunk_blocks;
-use brandpilot_store::{Brand, NewChunk, NewSource, SourceUpdate, SourceWrite};
+use brandpilot_store::{Brand, JobStatus, NewChunk, NewSource, SourceUpdate, SourceWrite};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -176,7 +176,13 @@ impl Brandpilot {
                 stored_chunks.send_modify(|total| *total += chunks);
                 done += group.len();
                 self.store
-                    .update_job(job, "running", done as u64, files.len() as u64, None)
+                    .update_job(
+                        job,
+                        JobStatus::Running,
+                        done as u64,
+                        files.len() as u64,
+                        None,
+                    )
                     .await?;
             }
             drop(stored_chunks);
@@ -187,7 +193,13 @@ impl Brandpilot {
         report.index_overlapped_seconds += followed?;
         self.finish_sync(&mut report, last_stored).await?;
         self.store
-            .update_job(job, "done", files.len() as u64, files.len() as u64, None)
+            .update_job(
+                job,
+                JobStatus::Succeeded,
+                files.len() as u64,
+                files.len() as u64,
+                None,
+            )
             .await?;
         report.seconds = started.elapsed().as_secs_f64();
         self.metrics.record_ingest(&report);

@@ -16,9 +16,10 @@ pub mod sqlite;
 
 pub use error::{Result, StoreError};
 pub use records::{
-    ApiKeyRecord, Brand, CacheEntry, CacheScope, ChunkForIndex, IndexHighMarks, JobRecord,
-    LlmCallOutcome, NewApiKey, NewCacheEntry, NewChunk, NewLlmCall, NewSource, SourceRecord,
-    SourceUpdate, SourceWrite, StoredChunk, StoredLlmCall, UsageGroup, UsageQuery, UsageRow,
+    ApiKeyRecord, Brand, CacheEntry, CacheScope, ChunkForIndex, ClaimedJob, Enqueued,
+    IndexHighMarks, JobLane, JobRecord, JobRun, JobStatus, LlmCallOutcome, NewApiKey,
+    NewCacheEntry, NewChunk, NewJob, NewLlmCall, NewSource, SourceRecord, SourceUpdate,
+    SourceWrite, StoredChunk, StoredLlmCall, UsageGroup, UsageQuery, UsageRow,
 };
 
 use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, WorkspaceId};
@@ -233,6 +234,8 @@ impl Store {
         dispatch!(self, s => s.count_chunks().await)
     }
 
+    /// Records a job this process runs itself (the command line's ingestion): `running`
+    /// from the start, without a lease, so no worker or reaper touches it.
     pub async fn create_job(
         &self,
         workspace: WorkspaceId,
@@ -242,10 +245,11 @@ impl Store {
         dispatch!(self, s => s.create_job(workspace, kind, payload).await)
     }
 
+    /// Progress and status of a job this process runs itself.
     pub async fn update_job(
         &self,
         job: JobId,
-        status: &str,
+        status: JobStatus,
         done: u64,
         total: u64,
         error: Option<&str>,
@@ -255,6 +259,84 @@ impl Store {
 
     pub async fn get_job(&self, job: JobId) -> Result<Option<JobRecord>> {
         dispatch!(self, s => s.get_job(job).await)
+    }
+
+    /// Queues a job, or finds the job already queued under its idempotency key.
+    pub async fn enqueue_job(&self, job: &NewJob) -> Result<Enqueued> {
+        dispatch!(self, s => s.enqueue_job(job).await)
+    }
+
+    /// Claims up to `limit` due jobs of `lane` for `worker`, oldest due first, each leased
+    /// until `now_ms + lease_ms`. Two workers never claim the same job.
+    pub async fn claim_jobs(
+        &self,
+        lane: JobLane,
+        worker: &str,
+        limit: u32,
+        lease_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<ClaimedJob>> {
+        dispatch!(self, s => s.claim_jobs(lane, worker, limit, lease_ms, now_ms).await)
+    }
+
+    /// Extends a claimed job's lease and records its progress; false when the claim is no
+    /// longer this attempt's (the lease expired and the job moved on): stop working on it.
+    pub async fn heartbeat_job(
+        &self,
+        job: JobId,
+        attempt: u32,
+        lease_until_ms: i64,
+        progress: Option<(u64, u64)>,
+    ) -> Result<bool> {
+        dispatch!(self, s => s.heartbeat_job(job, attempt, lease_until_ms, progress).await)
+    }
+
+    /// Marks a claimed job succeeded; false (and nothing written) when the claim is stale.
+    pub async fn complete_job(
+        &self,
+        job: JobId,
+        attempt: u32,
+        result: &serde_json::Value,
+        now_ms: i64,
+    ) -> Result<bool> {
+        dispatch!(self, s => s.complete_job(job, attempt, result, now_ms).await)
+    }
+
+    /// Records a claimed job's failure: with `retry_at_ms` it is queued again for then (or
+    /// `dead` when its attempts are used up); without, it is `failed` for good. False when
+    /// the claim is stale.
+    pub async fn fail_job(
+        &self,
+        job: JobId,
+        attempt: u32,
+        error: &str,
+        retry_at_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<bool> {
+        dispatch!(self, s => s.fail_job(job, attempt, error, retry_at_ms, now_ms).await)
+    }
+
+    /// Gives a claimed job back untried (graceful shutdown): queued at once, the attempt not
+    /// counted.
+    pub async fn release_job(&self, job: JobId, attempt: u32, now_ms: i64) -> Result<bool> {
+        dispatch!(self, s => s.release_job(job, attempt, now_ms).await)
+    }
+
+    /// Returns the jobs of `lane` whose lease expired before `now_ms` (their worker died)
+    /// to the queue, due at `retry_at_ms`, or marks them dead when their attempts are used
+    /// up. Returns how many were reaped.
+    pub async fn reap_expired_jobs(
+        &self,
+        lane: JobLane,
+        now_ms: i64,
+        retry_at_ms: i64,
+    ) -> Result<u64> {
+        dispatch!(self, s => s.reap_expired_jobs(lane, now_ms, retry_at_ms).await)
+    }
+
+    /// The executions of a job, in order.
+    pub async fn job_runs(&self, job: JobId) -> Result<Vec<JobRun>> {
+        dispatch!(self, s => s.job_runs(job).await)
     }
 
     /// Records LLM calls in one transaction. A call whose workspace does not exist is

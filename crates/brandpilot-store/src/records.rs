@@ -107,11 +107,141 @@ pub struct IndexHighMarks {
 #[derive(Debug, Clone)]
 pub struct JobRecord {
     pub id: JobId,
+    pub workspace: Option<WorkspaceId>,
+    pub lane: JobLane,
     pub kind: String,
-    pub status: String,
+    pub status: JobStatus,
     pub payload: Value,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub run_at_ms: i64,
     pub progress_done: u64,
     pub progress_total: u64,
+    /// The last failure's user-safe message.
+    pub error: Option<String>,
+    pub result: Option<Value>,
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Succeeded,
+    /// Failed in a way retrying cannot fix (the input's fault).
+    Failed,
+    /// Failed on every attempt it was allowed.
+    Dead,
+    Cancelled,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Dead => "dead",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            JobStatus::Queued,
+            JobStatus::Running,
+            JobStatus::Succeeded,
+            JobStatus::Failed,
+            JobStatus::Dead,
+            JobStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+
+    /// Whether the job will not run again.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Dead | JobStatus::Cancelled
+        )
+    }
+}
+
+/// The two queues: quick work, and work that may take minutes (ingestion); each has its own
+/// workers so a long job never delays a quick one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobLane {
+    Fast,
+    Long,
+}
+
+impl JobLane {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobLane::Fast => "fast",
+            JobLane::Long => "long",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "fast" => Some(JobLane::Fast),
+            "long" => Some(JobLane::Long),
+            _ => None,
+        }
+    }
+}
+
+/// A job to queue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub workspace: Option<WorkspaceId>,
+    pub lane: JobLane,
+    pub kind: String,
+    pub payload: Value,
+    /// A second job with the same workspace, kind and key is not queued: the first one is
+    /// returned instead.
+    pub idempotency_key: Option<String>,
+    pub max_attempts: u32,
+    pub run_at_ms: i64,
+}
+
+/// What queueing did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    New(JobId),
+    /// A job with the same idempotency key already existed.
+    Existing(JobId),
+}
+
+impl Enqueued {
+    pub fn id(self) -> JobId {
+        match self {
+            Enqueued::New(id) | Enqueued::Existing(id) => id,
+        }
+    }
+}
+
+/// A job a worker now holds. `attempt` fences every later write: it only takes effect while
+/// the job is still this worker's attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedJob {
+    pub id: JobId,
+    pub workspace: Option<WorkspaceId>,
+    pub kind: String,
+    pub payload: Value,
+    pub attempt: u32,
+    pub max_attempts: u32,
+}
+
+/// One execution of a job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRun {
+    pub attempt: u32,
+    pub worker: String,
+    pub outcome: Option<String>,
     pub error: Option<String>,
 }
 

@@ -8,8 +8,7 @@
 use crate::records::*;
 use crate::{Result, StoreError, now_ms, vector_from_bytes, vector_to_bytes};
 use brandpilot_core::{
-    BrandId, ChunkId, ChunkLocator, ContentHash, JobId, SourceId, SourceKind, SourceStatus,
-    WorkspaceId,
+    BrandId, ChunkId, ChunkLocator, ContentHash, SourceId, SourceKind, SourceStatus, WorkspaceId,
 };
 use sqlx::Row;
 use sqlx::sqlite::{
@@ -22,6 +21,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod access;
+mod jobs;
 mod llm;
 
 /// The schema's migrations in order, embedded at compile time. Listed by hand instead of
@@ -40,14 +40,25 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api_keys",
         include_str!("../migrations/sqlite/0003_api_keys.sql"),
     ),
+    (
+        4,
+        "job_queue",
+        include_str!("../migrations/sqlite/0004_job_queue.sql"),
+    ),
 ];
 
 fn migrator() -> sqlx::migrate::Migrator {
+    migrator_up_to(i64::MAX)
+}
+
+/// The migrator with the migrations up to `version` (tests build old databases with it).
+fn migrator_up_to(version: i64) -> sqlx::migrate::Migrator {
     use sqlx::SqlSafeStr;
     use sqlx::migrate::{Migration, MigrationType, Migrator};
     Migrator::with_migrations(
         MIGRATIONS
             .iter()
+            .filter(|(v, _, _)| *v <= version)
             .map(|(version, description, sql)| {
                 Migration::new(
                     *version,
@@ -575,74 +586,6 @@ impl SqliteStore {
             .await?;
         Ok(row.try_get::<i64, _>("n")? as u64)
     }
-
-    pub async fn create_job(
-        &self,
-        workspace: WorkspaceId,
-        kind: &str,
-        payload: &serde_json::Value,
-    ) -> Result<JobId> {
-        let now = now_ms();
-        let row = sqlx::query(
-            "INSERT INTO jobs (workspace_id, kind, status, payload, created_at, updated_at)
-             VALUES (?, ?, 'running', ?, ?, ?) RETURNING id",
-        )
-        .bind(workspace.0)
-        .bind(kind)
-        .bind(payload.to_string())
-        .bind(now)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(JobId(row.try_get("id")?))
-    }
-
-    pub async fn update_job(
-        &self,
-        job: JobId,
-        status: &str,
-        done: u64,
-        total: u64,
-        error: Option<&str>,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE jobs SET status = ?, progress_done = ?, progress_total = ?, error = ?,
-                    updated_at = ? WHERE id = ?",
-        )
-        .bind(status)
-        .bind(done as i64)
-        .bind(total as i64)
-        .bind(error)
-        .bind(now_ms())
-        .bind(job.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn get_job(&self, job: JobId) -> Result<Option<JobRecord>> {
-        let row = sqlx::query(
-            "SELECT id, kind, status, payload, progress_done, progress_total, error
-             FROM jobs WHERE id = ?",
-        )
-        .bind(job.0)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| {
-            let payload: String = row.try_get("payload")?;
-            Ok(JobRecord {
-                id: JobId(row.try_get("id")?),
-                kind: row.try_get("kind")?,
-                status: row.try_get("status")?,
-                payload: serde_json::from_str(&payload)
-                    .map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?,
-                progress_done: row.try_get::<i64, _>("progress_done")? as u64,
-                progress_total: row.try_get::<i64, _>("progress_total")? as u64,
-                error: row.try_get("error")?,
-            })
-        })
-        .transpose()
-    }
 }
 
 fn source_from_row(row: &SqliteRow) -> Result<SourceRecord> {
@@ -843,7 +786,50 @@ fn json_array(items: &[String]) -> String {
 
 #[cfg(test)]
 mod migration_tests {
-    use super::MIGRATIONS;
+    use super::{MIGRATIONS, migrator, migrator_up_to};
+    use sqlx::Row;
+
+    /// The queue migration keeps the command line's job records: finished ones as
+    /// succeeded, unfinished ones as failed with a reason.
+    #[tokio::test]
+    async fn the_job_queue_migration_keeps_earlier_job_records() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        migrator_up_to(3).run(&pool).await.unwrap();
+        sqlx::query(
+            "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 0);
+             INSERT INTO jobs (id, workspace_id, kind, status, payload, progress_done,
+                               progress_total, created_at, updated_at)
+             VALUES (7, 1, 'ingest', 'done', '{\"paths\":[\"/a\"]}', 3, 3, 10, 20),
+                    (8, 1, 'ingest', 'running', '{}', 1, 4, 30, 40);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        migrator().run(&pool).await.unwrap();
+        let rows = sqlx::query(
+            "SELECT id, status, payload, progress_done, last_error, finished_at FROM jobs ORDER BY id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let read = |i: usize| {
+            let row = &rows[i];
+            (
+                row.get::<i64, _>("id"),
+                row.get::<String, _>("status"),
+                row.get::<i64, _>("progress_done"),
+                row.get::<Option<String>, _>("last_error").is_some(),
+                row.get::<Option<i64>, _>("finished_at"),
+            )
+        };
+        assert_eq!(read(0), (7, "succeeded".into(), 3, false, Some(20)));
+        assert_eq!(read(1), (8, "failed".into(), 1, true, Some(40)));
+        assert_eq!(rows[0].get::<String, _>("payload"), r#"{"paths":["/a"]}"#);
+    }
 
     /// A migration file added to the directory but not to the list would never run.
     #[test]

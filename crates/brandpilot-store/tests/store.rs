@@ -5,11 +5,13 @@
 
 #[path = "store/access.rs"]
 mod access;
+#[path = "store/jobs.rs"]
+mod jobs;
 #[path = "store/llm.rs"]
 mod llm;
 
 use brandpilot_core::{ChunkId, ChunkLocator, ContentHash, SourceKind, SourceStatus};
-use brandpilot_store::{NewChunk, NewSource, SourceUpdate, SourceWrite, Store};
+use brandpilot_store::{JobStatus, NewChunk, NewSource, SourceUpdate, SourceWrite, Store};
 
 async fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -268,15 +270,14 @@ async fn failed_sources_keep_the_reason_and_jobs_track_progress() {
         .create_job(ws, "ingest", &serde_json::json!({"paths": ["/x"]}))
         .await
         .unwrap();
-    store.update_job(job, "done", 3, 3, None).await.unwrap();
+    store
+        .update_job(job, JobStatus::Succeeded, 3, 3, None)
+        .await
+        .unwrap();
     let record = store.get_job(job).await.unwrap().unwrap();
     assert_eq!(
-        (
-            record.status.as_str(),
-            record.progress_done,
-            record.progress_total
-        ),
-        ("done", 3, 3)
+        (record.status, record.progress_done, record.progress_total),
+        (JobStatus::Succeeded, 3, 3)
     );
     assert_eq!(record.payload["paths"][0], "/x");
 }
