@@ -214,16 +214,70 @@ impl Brandpilot {
         tags: &[String],
         observer: &dyn IngestObserver,
     ) -> Result<IngestReport> {
+        let pending = documents
+            .into_iter()
+            .map(|document| (document.origin.clone(), pending_text(document)))
+            .collect();
+        self.ingest_pending(brand, pending, TEXTS_PER_GROUP, tags, observer)
+            .await
+    }
+
+    /// Ingests files received as bytes (uploads). A file's origin is `upload:<name>`, so
+    /// uploading a file of the same name again replaces it, or changes nothing when its
+    /// bytes are the same. Names are used for the title and as a hint to the format, which
+    /// is sniffed from the bytes.
+    pub async fn ingest_bytes(
+        &self,
+        brand: &Brand,
+        files: Vec<(String, Vec<u8>)>,
+        tags: &[String],
+        observer: &dyn IngestObserver,
+    ) -> Result<IngestReport> {
+        let limit = self.extractor.limits().max_file_bytes;
+        let mut pending = Vec::with_capacity(files.len());
+        let mut too_large = Vec::new();
+        for (name, bytes) in files {
+            let name = safe_file_name(&name);
+            let origin = format!("upload:{name}");
+            if bytes.len() as u64 > limit {
+                too_large.push(origin);
+                continue;
+            }
+            let source = self.pending_file(Path::new(&name), &origin, bytes);
+            pending.push((origin, source));
+        }
+        let mut report = self
+            .ingest_pending(brand, pending, FILES_PER_GROUP, tags, observer)
+            .await?;
+        for origin in too_large {
+            report.files += 1;
+            report.failed.push((
+                origin,
+                format!("the file is larger than the {limit}-byte limit"),
+            ));
+        }
+        Ok(report)
+    }
+
+    /// The shared pipeline of texts and uploads: groups stored one after another while the
+    /// index follower applies them, then a durable sync.
+    async fn ingest_pending(
+        &self,
+        brand: &Brand,
+        sources: Vec<(String, PendingSource)>,
+        group_size: usize,
+        tags: &[String],
+        observer: &dyn IngestObserver,
+    ) -> Result<IngestReport> {
         let started = Instant::now();
-        observer.started(documents.len());
+        observer.started(sources.len());
         let mut report = IngestReport::default();
         let (stored_chunks, progress) = tokio::sync::watch::channel(0usize);
         let pipeline = async {
-            let mut documents = documents.into_iter().peekable();
-            while documents.peek().is_some() && !stored_chunks.is_closed() {
-                let group: Vec<TextDocument> = documents.by_ref().take(TEXTS_PER_GROUP).collect();
-                let origins: Vec<String> = group.iter().map(|d| d.origin.clone()).collect();
-                let pending = group.into_iter().map(pending_text).collect();
+            let mut sources = sources.into_iter().peekable();
+            while sources.peek().is_some() && !stored_chunks.is_closed() {
+                let (origins, pending): (Vec<String>, Vec<PendingSource>) =
+                    sources.by_ref().take(group_size).unzip();
                 let results = self.store_sources(brand, pending, tags).await?;
                 let mut chunks = 0;
                 for (origin, result) in origins.iter().zip(results) {
@@ -504,6 +558,17 @@ impl Brandpilot {
             .put_embeddings(self.embedder.model_id(), &rows)
             .await?;
         Ok(count)
+    }
+}
+
+/// The last component of a client-supplied file name, without control characters: never a
+/// path, so `../../x` is just `x`.
+fn safe_file_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
+    match cleaned.trim() {
+        "" | "." | ".." => "upload".to_owned(),
+        name => name.to_owned(),
     }
 }
 

@@ -23,6 +23,7 @@ pub mod settings;
 mod sources;
 mod sync;
 pub mod telemetry;
+pub mod uploads;
 
 pub use access::{Admin, ApiKey, CreatedApiKey, Scope};
 pub use embedders::{EmbedderChoice, build_embedder};

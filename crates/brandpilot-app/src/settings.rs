@@ -25,6 +25,7 @@ pub struct Settings {
     pub ingest: IngestSettings,
     pub llm: LlmSettings,
     pub server: ServerSettings,
+    pub jobs: JobSettings,
 }
 
 impl Default for Settings {
@@ -42,6 +43,7 @@ impl Default for Settings {
             ingest: IngestSettings::default(),
             llm: LlmSettings::default(),
             server: ServerSettings::default(),
+            jobs: JobSettings::default(),
         }
     }
 }
@@ -56,6 +58,33 @@ impl Settings {
 
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
+    }
+}
+
+/// The job queue's workers (in `brandpilot serve`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobSettings {
+    /// Workers for quick jobs and for long ones (ingestion).
+    pub fast_workers: usize,
+    pub long_workers: usize,
+    /// A claimed job's lease; another worker takes it over this long after its worker died.
+    pub lease_secs: u64,
+    /// Attempts a job gets before it is dead.
+    pub max_attempts: u32,
+    /// How long a stopping server lets jobs finish before handing them back to the queue.
+    pub grace_secs: u64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            fast_workers: 2,
+            long_workers: 1,
+            lease_secs: 60,
+            max_attempts: 5,
+            grace_secs: 20,
+        }
     }
 }
 

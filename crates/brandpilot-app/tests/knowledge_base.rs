@@ -362,3 +362,88 @@ async fn a_following_app_indexes_what_another_process_stored() {
         .expect("the follower stops when told")
         .unwrap();
 }
+
+/// Uploads go through the job queue: the runner ingests them, they become searchable, the
+/// job's result reports per-file outcomes, the bytes are dropped afterwards, a client's
+/// path in a file name is ignored, and a repeated idempotency key queues nothing new.
+#[tokio::test]
+async fn uploaded_files_are_ingested_by_the_job_runner() {
+    use brandpilot_app::uploads::IngestJobs;
+    use brandpilot_jobs::{Runner, RunnerConfig};
+    use brandpilot_store::{Enqueued, JobStatus};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let app = Arc::new(open(dir.path()).await);
+    let brand = app.brand("acme", true).await.unwrap();
+    let runner = Runner::start(
+        app.store.clone(),
+        Arc::new(IngestJobs { app: app.clone() }),
+        RunnerConfig {
+            poll: Duration::from_millis(20),
+            ..RunnerConfig::default()
+        },
+    );
+    let files = vec![
+        (
+            "../../etc/refunds.md".to_owned(),
+            b"# Refunds\n\nDamaged parcels are refunded within fourteen days.".to_vec(),
+        ),
+        (
+            "broken.pdf".to_owned(),
+            b"%PDF-1.7 this is not a real PDF".to_vec(),
+        ),
+    ];
+    let job = app
+        .queue_upload(
+            &brand,
+            files.clone(),
+            &["support".into()],
+            Some("req-1".into()),
+        )
+        .await
+        .unwrap();
+    let again = app
+        .queue_upload(&brand, files, &[], Some("req-1".into()))
+        .await
+        .unwrap();
+    assert_eq!(again, Enqueued::Existing(job.id()));
+    runner.notify();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let record = loop {
+        let record = app.store.get_job(job.id()).await.unwrap().unwrap();
+        if record.status.is_final() {
+            break record;
+        }
+        assert!(Instant::now() < deadline, "the upload job never finished");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    runner.stop().await;
+    assert_eq!(record.status, JobStatus::Succeeded, "{record:?}");
+    assert_eq!((record.progress_done, record.progress_total), (2, 2));
+    let result = record.result.unwrap();
+    assert_eq!(result["added"], 1, "{result}");
+    assert_eq!(result["failed"][0][0], "upload:broken.pdf", "{result}");
+
+    let found = app
+        .search(
+            &brand,
+            "damaged parcel refund",
+            3,
+            SearchMode::Hybrid,
+            &["support".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.passages[0].source_origin, "upload:refunds.md");
+    assert!(
+        app.store
+            .uploads(brand.id, &[1, 2, 3, 4])
+            .await
+            .unwrap()
+            .is_empty(),
+        "bytes kept"
+    );
+}

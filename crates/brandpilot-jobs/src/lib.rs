@@ -252,6 +252,16 @@ impl Worker {
             }
         };
         let now = now_ms();
+        if outcome.is_some()
+            && let Some(progress) = context.snapshot()
+        {
+            // The last progress reaches the store even when the job ended between renewals.
+            let until = now + self.config.lease.as_millis() as i64;
+            let _ = self
+                .store
+                .heartbeat_job(id, attempt, until, Some(progress))
+                .await;
+        }
         let recorded = match outcome {
             None => {
                 context.cancel.cancel();

@@ -19,7 +19,7 @@ pub use records::{
     ApiKeyRecord, Brand, CacheEntry, CacheScope, ChunkForIndex, ClaimedJob, Enqueued,
     IndexHighMarks, JobLane, JobRecord, JobRun, JobStatus, LlmCallOutcome, NewApiKey,
     NewCacheEntry, NewChunk, NewJob, NewLlmCall, NewSource, SourceRecord, SourceUpdate,
-    SourceWrite, StoredChunk, StoredLlmCall, UsageGroup, UsageQuery, UsageRow,
+    SourceWrite, StoredChunk, StoredLlmCall, Upload, UsageGroup, UsageQuery, UsageRow,
 };
 
 use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, WorkspaceId};
@@ -332,6 +332,26 @@ impl Store {
         retry_at_ms: i64,
     ) -> Result<u64> {
         dispatch!(self, s => s.reap_expired_jobs(lane, now_ms, retry_at_ms).await)
+    }
+
+    /// Keeps an uploaded file for the brand until its ingestion job ends.
+    pub async fn put_upload(
+        &self,
+        brand: BrandId,
+        filename: &str,
+        sha256: &[u8; 32],
+        bytes: &[u8],
+    ) -> Result<i64> {
+        dispatch!(self, s => s.put_upload(brand, filename, sha256, bytes).await)
+    }
+
+    /// The brand's uploads with these ids (others' ids are not found).
+    pub async fn uploads(&self, brand: BrandId, ids: &[i64]) -> Result<Vec<Upload>> {
+        dispatch!(self, s => s.uploads(brand, ids).await)
+    }
+
+    pub async fn delete_uploads(&self, ids: &[i64]) -> Result<u64> {
+        dispatch!(self, s => s.delete_uploads(ids).await)
     }
 
     /// The executions of a job, in order.

@@ -419,3 +419,12 @@ pub struct ApiKeyRecord {
     pub created_at_ms: i64,
     pub revoked_at_ms: Option<i64>,
 }
+
+/// A file uploaded for ingestion, read back by the job that ingests it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upload {
+    pub id: i64,
+    pub filename: String,
+    pub sha256: [u8; 32],
+    pub bytes: Vec<u8>,
+}

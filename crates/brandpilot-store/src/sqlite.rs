@@ -45,6 +45,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "job_queue",
         include_str!("../migrations/sqlite/0004_job_queue.sql"),
     ),
+    (
+        5,
+        "uploads",
+        include_str!("../migrations/sqlite/0005_uploads.sql"),
+    ),
 ];
 
 fn migrator() -> sqlx::migrate::Migrator {

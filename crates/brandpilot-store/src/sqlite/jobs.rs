@@ -6,9 +6,9 @@
 //! worker claimed.
 
 use super::SqliteStore;
-use crate::records::{ClaimedJob, Enqueued, JobLane, JobRecord, JobRun, JobStatus, NewJob};
+use crate::records::{ClaimedJob, Enqueued, JobLane, JobRecord, JobRun, JobStatus, NewJob, Upload};
 use crate::{Result, StoreError, now_ms};
-use brandpilot_core::{JobId, WorkspaceId};
+use brandpilot_core::{BrandId, JobId, WorkspaceId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -324,6 +324,64 @@ impl SqliteStore {
         }
         tx.commit().await?;
         Ok(rows.len() as u64)
+    }
+
+    pub async fn put_upload(
+        &self,
+        brand: BrandId,
+        filename: &str,
+        sha256: &[u8; 32],
+        bytes: &[u8],
+    ) -> Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO uploads (workspace_id, brand_id, filename, sha256, bytes, created_at)
+             SELECT workspace_id, id, ?, ?, ?, ? FROM brands WHERE id = ?
+             RETURNING id",
+        )
+        .bind(filename)
+        .bind(&sha256[..])
+        .bind(bytes)
+        .bind(now_ms())
+        .bind(brand.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("upload for a missing brand {brand:?}")))?;
+        Ok(row.try_get("id")?)
+    }
+
+    pub async fn uploads(&self, brand: BrandId, ids: &[i64]) -> Result<Vec<Upload>> {
+        let ids = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows = sqlx::query(
+            "SELECT id, filename, sha256, bytes FROM uploads
+             WHERE brand_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        )
+        .bind(brand.0)
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let sha: Vec<u8> = row.try_get("sha256")?;
+                Ok(Upload {
+                    id: row.try_get("id")?,
+                    filename: row.try_get("filename")?,
+                    sha256: sha
+                        .try_into()
+                        .map_err(|_| StoreError::Corrupt("upload hash length".into()))?,
+                    bytes: row.try_get("bytes")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn delete_uploads(&self, ids: &[i64]) -> Result<u64> {
+        let ids = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let result =
+            sqlx::query("DELETE FROM uploads WHERE id IN (SELECT value FROM json_each(?))")
+                .bind(ids)
+                .execute(&self.pool)
+                .await?;
+        Ok(result.rows_affected())
     }
 
     pub async fn job_runs(&self, job: JobId) -> Result<Vec<JobRun>> {

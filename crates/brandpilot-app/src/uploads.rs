@@ -1,0 +1,150 @@
+//! Uploaded files, ingested through the job queue: [`Brandpilot::queue_upload`] keeps the
+//! bytes in the store and queues one `ingest_uploads` job on the long lane; [`IngestJobs`]
+//! is the queue's handler that runs it on whichever worker claims it, reporting progress,
+//! and drops the bytes once the job has an outcome that will not be retried.
+
+use crate::{AppError, Brandpilot, FileOutcome, IngestObserver, Result};
+use brandpilot_core::{BrandId, Fault, FaultKind, WorkspaceId};
+use brandpilot_jobs::{JobContext, JobFailure, JobFuture, JobHandler};
+use brandpilot_store::{Brand, ClaimedJob, Enqueued, JobLane, NewJob};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The job kind of an upload's ingestion.
+pub const INGEST_UPLOADS: &str = "ingest_uploads";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct UploadJob {
+    brand: i64,
+    uploads: Vec<i64>,
+    tags: Vec<String>,
+}
+
+impl Brandpilot {
+    /// Keeps the files and queues their ingestion; with an idempotency key, a repeated
+    /// request returns the first job and stores nothing.
+    pub async fn queue_upload(
+        &self,
+        brand: &Brand,
+        files: Vec<(String, Vec<u8>)>,
+        tags: &[String],
+        idempotency_key: Option<String>,
+    ) -> Result<Enqueued> {
+        if files.is_empty() {
+            return Err(AppError::InvalidInput("no file was uploaded".into()));
+        }
+        let mut uploads = Vec::with_capacity(files.len());
+        for (name, bytes) in &files {
+            let hash: [u8; 32] = Sha256::digest(bytes).into();
+            uploads.push(self.store.put_upload(brand.id, name, &hash, bytes).await?);
+        }
+        let job = NewJob {
+            workspace: Some(brand.workspace),
+            lane: JobLane::Long,
+            kind: INGEST_UPLOADS.into(),
+            payload: serde_json::to_value(UploadJob {
+                brand: brand.id.0,
+                uploads: uploads.clone(),
+                tags: tags.to_vec(),
+            })
+            .map_err(|e| AppError::Task(e.to_string()))?,
+            idempotency_key,
+            max_attempts: self.settings.jobs.max_attempts,
+            run_at_ms: crate::llm_calls::now_ms(),
+        };
+        let enqueued = self.store.enqueue_job(&job).await?;
+        if let Enqueued::Existing(_) = enqueued {
+            // The first request's job carries its own copies.
+            self.store.delete_uploads(&uploads).await?;
+        }
+        Ok(enqueued)
+    }
+}
+
+/// The job handler for ingestion jobs.
+pub struct IngestJobs {
+    pub app: Arc<Brandpilot>,
+}
+
+impl JobHandler for IngestJobs {
+    fn run(&self, job: ClaimedJob, context: JobContext) -> JobFuture {
+        let app = self.app.clone();
+        Box::pin(async move {
+            if job.kind != INGEST_UPLOADS {
+                return Err(JobFailure {
+                    message: format!("this server cannot run {:?} jobs", job.kind),
+                    fault: FaultKind::User,
+                });
+            }
+            let payload: UploadJob =
+                serde_json::from_value(job.payload).map_err(|error| JobFailure {
+                    message: format!("the job's payload is malformed: {error}"),
+                    fault: FaultKind::User,
+                })?;
+            let outcome = run_upload(&app, job.workspace, &payload, &context).await;
+            let retried = matches!(&outcome, Err(e) if e.fault() != FaultKind::User)
+                && job.attempt < job.max_attempts;
+            if !retried && let Err(error) = app.store.delete_uploads(&payload.uploads).await {
+                tracing::warn!(%error, "cannot drop the uploaded bytes of a finished job");
+            }
+            match outcome {
+                Ok(report) => serde_json::to_value(report).map_err(|e| JobFailure {
+                    message: e.to_string(),
+                    fault: FaultKind::Bug,
+                }),
+                Err(error) => Err(JobFailure {
+                    message: match error.fault() {
+                        FaultKind::User => error.to_string(),
+                        _ => "ingestion failed on the server; it will be retried".into(),
+                    },
+                    fault: error.fault(),
+                }),
+            }
+        })
+    }
+}
+
+async fn run_upload(
+    app: &Brandpilot,
+    workspace: Option<WorkspaceId>,
+    payload: &UploadJob,
+    context: &JobContext,
+) -> Result<crate::IngestReport> {
+    let workspace = workspace.ok_or_else(|| AppError::InvalidInput("no workspace".into()))?;
+    let brand = app.brand_by_id(workspace, BrandId(payload.brand)).await?;
+    let files = app
+        .store
+        .uploads(brand.id, &payload.uploads)
+        .await?
+        .into_iter()
+        .map(|upload| (upload.filename, upload.bytes))
+        .collect();
+    let observer = JobProgress {
+        context: context.clone(),
+        total: AtomicUsize::new(0),
+        done: AtomicUsize::new(0),
+    };
+    app.ingest_bytes(&brand, files, &payload.tags, &observer)
+        .await
+}
+
+struct JobProgress {
+    context: JobContext,
+    total: AtomicUsize,
+    done: AtomicUsize,
+}
+
+impl IngestObserver for JobProgress {
+    fn started(&self, total: usize) {
+        self.total.store(total, Ordering::Relaxed);
+        self.context.progress(0, total as u64);
+    }
+
+    fn finished_one(&self, _origin: &str, _outcome: &FileOutcome) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        self.context
+            .progress(done as u64, self.total.load(Ordering::Relaxed) as u64);
+    }
+}
