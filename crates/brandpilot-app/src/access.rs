@@ -26,15 +26,17 @@ pub enum Scope {
     SourcesRead,
     SourcesWrite,
     Search,
+    JobsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::BrandsRead,
         Scope::BrandsWrite,
         Scope::SourcesRead,
         Scope::SourcesWrite,
         Scope::Search,
+        Scope::JobsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +46,7 @@ impl Scope {
             Scope::SourcesRead => "sources:read",
             Scope::SourcesWrite => "sources:write",
             Scope::Search => "search",
+            Scope::JobsRead => "jobs:read",
         }
     }
 }

@@ -17,6 +17,8 @@ pub enum AppError {
     BrandNotFound(brandpilot_core::BrandId),
     #[error("no API key {0} in this workspace")]
     ApiKeyNotFound(i64),
+    #[error("no job {0} in this workspace")]
+    JobNotFound(i64),
     #[error("{0}")]
     InvalidInput(String),
     #[error("{0}")]
@@ -51,6 +53,7 @@ impl Fault for AppError {
         match self {
             AppError::UnknownBrand(_) | AppError::UnknownSource(_) => FaultKind::User,
             AppError::BrandNotFound(_) | AppError::ApiKeyNotFound(_) => FaultKind::User,
+            AppError::JobNotFound(_) => FaultKind::User,
             AppError::InvalidInput(_) | AppError::Conflict(_) => FaultKind::User,
             AppError::Settings(_) | AppError::Dataset(_) => FaultKind::User,
             AppError::Store(e) => e.fault(),

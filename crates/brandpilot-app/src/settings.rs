@@ -99,6 +99,11 @@ pub struct ServerSettings {
     pub request_timeout_secs: u64,
     /// The largest JSON request body accepted, in KiB.
     pub max_body_kb: usize,
+    /// The largest upload request (all its files together), in MiB; each file is also
+    /// held to `extract.max_file_mb`.
+    pub max_upload_mb: usize,
+    /// Files one upload request may carry.
+    pub max_upload_files: usize,
     /// How often the server looks for chunks written by another process (the command
     /// line, another replica) and adds them to its indexes, in milliseconds; 0 turns it off.
     pub index_follow_ms: u64,
@@ -128,6 +133,8 @@ impl Default for ServerSettings {
             bind: "127.0.0.1:8080".into(),
             request_timeout_secs: 30,
             max_body_kb: 1024,
+            max_upload_mb: 100,
+            max_upload_files: 20,
             index_follow_ms: 2000,
             cors_origins: Vec::new(),
             tls_terminated_upstream: false,

@@ -63,6 +63,21 @@ impl Brandpilot {
     }
 }
 
+impl Brandpilot {
+    /// A job of this workspace (another workspace's job ids are not found).
+    pub async fn job_by_id(
+        &self,
+        workspace: WorkspaceId,
+        job: brandpilot_core::JobId,
+    ) -> Result<brandpilot_store::JobRecord> {
+        self.store
+            .get_job(job)
+            .await?
+            .filter(|record| record.workspace == Some(workspace))
+            .ok_or(AppError::JobNotFound(job.0))
+    }
+}
+
 /// The job handler for ingestion jobs.
 pub struct IngestJobs {
     pub app: Arc<Brandpilot>,

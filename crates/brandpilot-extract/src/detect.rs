@@ -25,6 +25,10 @@ pub fn detect_kind(path: &Path, head: &[u8]) -> Option<SourceKind> {
     match extension {
         // Generic text: a recognisable header is a stronger signal than ".txt".
         Some("txt" | "text") => Some(sniff_text(head).unwrap_or(SourceKind::Text)),
+        // A container format without its magic: a recognisable text format (an HTML page
+        // saved as ".pdf") is read as what it is; anything else goes to the extension's
+        // extractor, which reports the file as damaged.
+        Some(extension @ ("pdf" | "docx")) => sniff_text(head).or_else(|| by_extension(extension)),
         Some(extension) => by_extension(extension),
         None => sniff_text(head).or_else(|| looks_like_text(head).then_some(SourceKind::Text)),
     }
@@ -205,5 +209,14 @@ mod tests {
         assert_eq!(kind("README", b"plain words"), Some(SourceKind::Text));
         assert_eq!(kind("blob", b"\0\x01\x02"), None);
         assert_eq!(kind("program.exe", b"MZ\x90\0"), None);
+    }
+
+    #[test]
+    fn a_container_name_without_its_magic_is_sniffed_before_it_is_believed() {
+        assert_eq!(kind("page.pdf", b"<html><body>"), Some(SourceKind::Html));
+        assert_eq!(kind("subs.docx", b"WEBVTT\n\n"), Some(SourceKind::Vtt));
+        // Not a recognisable text format: the PDF extractor says it is damaged.
+        assert_eq!(kind("broken.pdf", b"garbage"), Some(SourceKind::Pdf));
+        assert_eq!(kind("broken.docx", b"garbage"), Some(SourceKind::Docx));
     }
 }

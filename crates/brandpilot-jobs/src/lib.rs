@@ -156,6 +156,11 @@ impl Runner {
         self.wake.notify_waiters();
     }
 
+    /// A handle that wakes the workers, for code that queues jobs.
+    pub fn waker(&self) -> Waker {
+        Waker(self.wake.clone())
+    }
+
     /// Stops claiming, gives jobs in flight the grace period, releases the rest, and
     /// returns when every worker has ended.
     pub async fn stop(self) {
@@ -163,6 +168,16 @@ impl Runner {
         for worker in self.workers {
             let _ = worker.await;
         }
+    }
+}
+
+/// Wakes a [`Runner`]'s idle workers (cheap to clone).
+#[derive(Clone)]
+pub struct Waker(Arc<Notify>);
+
+impl Waker {
+    pub fn notify(&self) {
+        self.0.notify_waiters();
     }
 }
 

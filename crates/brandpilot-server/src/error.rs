@@ -106,7 +106,7 @@ impl From<AppError> for ApiError {
             AppError::UnknownBrand(_) | AppError::BrandNotFound(_) => {
                 ApiError::not_found(error.to_string())
             }
-            AppError::UnknownSource(_) | AppError::ApiKeyNotFound(_) => {
+            AppError::UnknownSource(_) | AppError::ApiKeyNotFound(_) | AppError::JobNotFound(_) => {
                 ApiError::not_found(error.to_string())
             }
             AppError::InvalidInput(message) => ApiError::invalid(message.clone()),

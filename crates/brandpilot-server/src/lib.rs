@@ -42,6 +42,9 @@ pub struct ServerState {
     pub app: Arc<Brandpilot>,
     pub admin: Admin,
     pub http: Arc<metrics::HttpMetrics>,
+    /// Wakes this process's job workers after a job is queued (none: another process
+    /// runs them, and they find the job when they next look).
+    pub jobs: Option<brandpilot_jobs::Waker>,
 }
 
 impl ServerState {
@@ -51,7 +54,14 @@ impl ServerState {
             app,
             admin,
             http: Arc::new(metrics::HttpMetrics::default()),
+            jobs: None,
         }
+    }
+
+    /// The same, waking `jobs` whenever a request queues work.
+    pub fn with_jobs(mut self, jobs: brandpilot_jobs::Waker) -> Self {
+        self.jobs = Some(jobs);
+        self
     }
 }
 
@@ -83,7 +93,8 @@ pub fn build_router(state: ServerState, extra: Router<ServerState>) -> Router {
             .collect(),
     };
     let body_limit = settings.max_body_kb.max(1) * 1024;
-    let (routes, document) = openapi::routes_and_document();
+    let (routes, document) =
+        openapi::routes_and_document(settings.max_upload_mb.max(1) * 1024 * 1024);
     routes
         .merge(openapi::document_routes(document))
         .route("/metrics", axum::routing::get(metrics::metrics))

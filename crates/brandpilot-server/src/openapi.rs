@@ -35,6 +35,7 @@ use utoipa_axum::routes;
         (name = "brands", description = "Brands of the caller's workspace"),
         (name = "sources", description = "What a brand's knowledge base was built from"),
         (name = "search", description = "Passages with citations"),
+        (name = "jobs", description = "Background work such as ingesting uploads"),
     )
 )]
 struct ApiDoc;
@@ -52,11 +53,11 @@ impl Modify for ApiKeyScheme {
 }
 
 /// The routes and the document they produce.
-pub(crate) fn routes_and_document() -> (Router<ServerState>, Document) {
+pub(crate) fn routes_and_document(max_upload_bytes: usize) -> (Router<ServerState>, Document) {
     let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
-        .merge(routes::api())
+        .merge(routes::api(max_upload_bytes))
         .split_for_parts();
     declare_shared_responses(&mut document);
     (router, document)
@@ -119,7 +120,7 @@ fn declare_shared_responses(document: &mut Document) {
 
 /// The document as the server serves it (tests compare it with the committed copy).
 pub fn document() -> Document {
-    routes_and_document().1
+    routes_and_document(0).1
 }
 
 pub(crate) fn document_routes(document: Document) -> Router<ServerState> {

@@ -4,15 +4,23 @@
 
 pub(crate) mod brands;
 pub(crate) mod health;
+pub(crate) mod jobs;
 pub(crate) mod search;
 pub(crate) mod sources;
+pub(crate) mod uploads;
 
 use crate::ServerState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub(crate) fn api() -> OpenApiRouter<ServerState> {
+pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
+    // Uploads may be far larger than the JSON body limit every other route keeps.
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(uploads::upload))
+        .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes));
     OpenApiRouter::new()
+        .merge(uploads)
+        .routes(routes!(jobs::get_job))
         .routes(routes!(brands::list_brands, brands::create_brand))
         .routes(routes!(brands::get_brand, brands::delete_brand))
         .routes(routes!(sources::list_sources))

@@ -21,6 +21,7 @@ pub struct TestApp {
     pub app: Arc<Brandpilot>,
     shutdown: Option<oneshot::Sender<()>>,
     pub server: Option<JoinHandle<std::io::Result<()>>>,
+    _runner: brandpilot_jobs::Runner,
     _dir: tempfile::TempDir,
 }
 
@@ -51,7 +52,18 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings), extra: ExtraR
         .secret;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let router = build_router(ServerState::new(app.clone()), extra);
+    let runner = brandpilot_jobs::Runner::start(
+        app.store.clone(),
+        Arc::new(brandpilot_app::uploads::IngestJobs { app: app.clone() }),
+        brandpilot_jobs::RunnerConfig {
+            poll: std::time::Duration::from_millis(50),
+            ..brandpilot_jobs::RunnerConfig::default()
+        },
+    );
+    let router = build_router(
+        ServerState::new(app.clone()).with_jobs(runner.waker()),
+        extra,
+    );
     let (shutdown, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, router, async move {
         let _ = stopped.await;
@@ -64,6 +76,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings), extra: ExtraR
         app,
         shutdown: Some(shutdown),
         server: Some(server),
+        _runner: runner,
         _dir: dir,
     }
 }
@@ -158,6 +171,24 @@ impl TestApp {
     pub fn shut_down_signal(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
+        }
+    }
+}
+
+impl TestApp {
+    /// Polls a job until it has an outcome (at most 30 s) and returns it.
+    pub async fn finished_job(&self, id: i64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let job = self.get(&format!("/api/v1/jobs/{id}")).json_ok().await;
+            if !["queued", "running"].contains(&job["status"].as_str().unwrap()) {
+                return job;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "job {id} never finished: {job}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 }

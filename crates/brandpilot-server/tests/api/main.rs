@@ -13,3 +13,4 @@ mod metrics;
 mod openapi;
 mod search;
 mod shutdown;
+mod uploads;

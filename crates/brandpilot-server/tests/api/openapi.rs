@@ -115,11 +115,14 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
         // lookup (403), and an allowed call gets as far as the lookup (404) or succeeds.
         let concrete = path
             .replace("{brand_id}", &brand.to_string())
-            .replace("{source_id}", "999999");
+            .replace("{source_id}", "999999")
+            .replace("{job_id}", "999999");
         let body = (method == "POST").then(|| match path.as_str() {
             "/api/v1/brands" => json!({ "name": format!("new {method} {scope}") }),
             _ => json!({ "query": "scoped" }),
         });
+        // (The upload route answers a JSON body with 415 after the scope check: enough
+        // to tell an allowed call from a refused one.)
         for (key, allowed) in [(&without, false), (&only, true)] {
             let mut request = app
                 .client

@@ -58,11 +58,18 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
         let app = app.clone();
         tokio::spawn(async move { app.follow_store(follow_every, stopped).await })
     });
+    let runner = brandpilot_jobs::Runner::start(
+        app.store.clone(),
+        Arc::new(brandpilot_app::uploads::IngestJobs { app: app.clone() }),
+        runner_config(&app.settings.jobs),
+    );
     let router = build_router(
-        ServerState::new(app.clone()),
+        ServerState::new(app.clone()).with_jobs(runner.waker()),
         brandpilot_server::ExtraRoutes::new(),
     );
     serve(listener, router, shutdown_signal()).await?;
+    // Requests are done; jobs in flight get their grace period, then go back to the queue.
+    runner.stop().await;
     let _ = stop_following.send(true);
     if let Some(follower) = follower {
         let _ = follower.await;
@@ -70,6 +77,16 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
     app.close().await;
     eprintln!("Brandpilot stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+fn runner_config(jobs: &brandpilot_app::settings::JobSettings) -> brandpilot_jobs::RunnerConfig {
+    brandpilot_jobs::RunnerConfig {
+        fast_workers: jobs.fast_workers,
+        long_workers: jobs.long_workers,
+        lease: Duration::from_secs(jobs.lease_secs.max(1)),
+        grace: Duration::from_secs(jobs.grace_secs),
+        ..brandpilot_jobs::RunnerConfig::default()
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send).
