@@ -45,6 +45,9 @@ pub struct ServerState {
     /// Wakes this process's job workers after a job is queued (none: another process
     /// runs them, and they find the job when they next look).
     pub jobs: Option<brandpilot_jobs::Waker>,
+    /// Cancelled when the server starts shutting down: long-lived responses (event
+    /// streams) end, so the graceful shutdown is not held open by them.
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 impl ServerState {
@@ -55,6 +58,7 @@ impl ServerState {
             admin,
             http: Arc::new(metrics::HttpMetrics::default()),
             jobs: None,
+            stopping: tokio_util::sync::CancellationToken::new(),
         }
     }
 

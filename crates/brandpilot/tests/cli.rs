@@ -416,3 +416,146 @@ fn a_backup_taken_while_serving_restores_to_the_same_answers() {
         "a damaged backup left a database"
     );
 }
+
+/// A server killed in the middle of an upload's ingestion: the next server takes the job
+/// over once its lease expires, finishes it, and every file ends up stored exactly once.
+#[test]
+fn a_job_whose_server_is_killed_is_finished_once_by_the_next_server() {
+    // reqwest's blocking client runs its own runtime; the store calls get this one.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let files = 600;
+    let key = {
+        let out = run(brandpilot(&data).args(["keys", "create", "--name", "upload"]));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let start = || {
+        let mut command = brandpilot(&data);
+        command
+            .env("BRANDPILOT__JOBS__LEASE_SECS", "1")
+            .env("BRANDPILOT__SERVER__MAX_UPLOAD_FILES", "1000");
+        let mut child = command
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let address = line.split("listening on ").nth(1).unwrap();
+        (child, address.split_whitespace().next().unwrap().to_owned())
+    };
+    let (mut first, address) = start();
+    let client = reqwest::blocking::Client::new();
+    let brand: serde_json::Value = client
+        .post(format!("{address}/api/v1/brands"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "name": "acme" }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let mut form = reqwest::blocking::multipart::Form::new();
+    for i in 0..files {
+        let text: String = (0..400)
+            .map(|w| format!("word{} ", (i * 31 + w * 7) % 997))
+            .collect();
+        form = form.part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(format!("# Doc {i}\n\n{text}").into_bytes())
+                .file_name(format!("doc{i}.md")),
+        );
+    }
+    let accepted: serde_json::Value = client
+        .post(format!("{address}/api/v1/brands/{}/uploads", brand["id"]))
+        .bearer_auth(&key)
+        .multipart(form)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let job = brandpilot_core::JobId(accepted["job"]["id"].as_i64().unwrap());
+
+    // Kill the server once the job has reported progress, i.e. mid-way.
+    let store = runtime
+        .block_on(brandpilot_store::Store::open(&format!(
+            "sqlite://{}",
+            data.join("brandpilot.db").display()
+        )))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let record = runtime.block_on(store.get_job(job)).unwrap().unwrap();
+        assert!(
+            !record.status.is_final(),
+            "the job ended before it could be interrupted"
+        );
+        if record.progress_done > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the job never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    let (mut second, _) = start();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let record = loop {
+        let record = runtime.block_on(store.get_job(job)).unwrap().unwrap();
+        if record.status.is_final() {
+            break record;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the job was never finished: {record:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(second.wait().unwrap().success());
+
+    assert_eq!(
+        record.status,
+        brandpilot_store::JobStatus::Succeeded,
+        "{record:?}"
+    );
+    assert_eq!(record.attempts, 2);
+    let runs: Vec<_> = runtime
+        .block_on(store.job_runs(job))
+        .unwrap()
+        .into_iter()
+        .map(|run| (run.attempt, run.outcome))
+        .collect();
+    assert_eq!(
+        runs,
+        [(1, Some("lost".into())), (2, Some("succeeded".into()))]
+    );
+    let workspace = runtime
+        .block_on(store.find_workspace("default"))
+        .unwrap()
+        .unwrap();
+    let acme = runtime
+        .block_on(store.find_brand(workspace, "acme"))
+        .unwrap()
+        .unwrap();
+    let sources = runtime.block_on(store.list_sources(acme.id)).unwrap();
+    assert_eq!(sources.len(), files, "every file stored exactly once");
+    assert!(
+        sources
+            .iter()
+            .all(|s| s.status == brandpilot_core::SourceStatus::Ready)
+    );
+    runtime.block_on(store.close());
+}

@@ -21,6 +21,7 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
     OpenApiRouter::new()
         .merge(uploads)
         .routes(routes!(jobs::get_job))
+        .routes(routes!(jobs::job_events))
         .routes(routes!(brands::list_brands, brands::create_brand))
         .routes(routes!(brands::get_brand, brands::delete_brand))
         .routes(routes!(sources::list_sources))

@@ -92,7 +92,10 @@ pub(crate) async fn upload(
         match field.name() {
             Some("file") => {
                 if files.len() == max_files {
-                    return Err(too_large(format!("at most {max_files} files per request")));
+                    // The form's documented limit (`maxItems`), so a validation error.
+                    return Err(ApiError::invalid(format!(
+                        "at most {max_files} files per request"
+                    )));
                 }
                 let name = field.file_name().unwrap_or("upload").to_owned();
                 let mut bytes = Vec::new();

@@ -60,13 +60,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings), extra: ExtraR
             ..brandpilot_jobs::RunnerConfig::default()
         },
     );
-    let router = build_router(
-        ServerState::new(app.clone()).with_jobs(runner.waker()),
-        extra,
-    );
+    let state = ServerState::new(app.clone()).with_jobs(runner.waker());
+    let stopping = state.stopping.clone();
+    let router = build_router(state, extra);
     let (shutdown, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, router, async move {
         let _ = stopped.await;
+        stopping.cancel();
     }));
     TestApp {
         address,

@@ -137,7 +137,7 @@ async fn caps_and_malformed_uploads_are_refused_with_the_error_body() {
         .part("file", file("1.txt", b"one"))
         .part("file", file("2.txt", b"two"))
         .part("file", file("3.txt", b"three"));
-    assert_error(post(three).await.unwrap(), 413, "payload_too_large").await;
+    assert_error(post(three).await.unwrap(), 400, "invalid_request").await;
 
     let no_file = Form::new().text("tags", "a");
     assert_error(post(no_file).await.unwrap(), 400, "invalid_request").await;
@@ -206,4 +206,65 @@ async fn another_workspace_can_neither_upload_to_a_brand_nor_read_its_jobs() {
         .await
         .unwrap();
     assert_error(foreign_upload, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn job_events_stream_progress_then_done() {
+    let app = spawn_app().await;
+    let brand = app.create_brand("Acme").await;
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/brands/{brand}/uploads")))
+        .bearer_auth(&app.key)
+        .multipart(
+            Form::new()
+                .part("file", file("a.md", REFUNDS))
+                .part("file", file("b.txt", b"Orders ship the same day.")),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = response.json::<serde_json::Value>().await.unwrap()["job"]["id"]
+        .as_i64()
+        .unwrap();
+    let events = app
+        .get(&format!("/api/v1/jobs/{id}/events"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    assert!(
+        events.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    // The stream ends by itself after `done`.
+    let text = tokio::time::timeout(std::time::Duration::from_secs(30), events.text())
+        .await
+        .expect("the event stream never ended")
+        .unwrap();
+    let names: Vec<_> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("event: "))
+        .collect();
+    assert_eq!(names.last(), Some(&"done"), "{text}");
+    assert!(
+        names[..names.len() - 1]
+            .iter()
+            .all(|name| *name == "progress"),
+        "{text}"
+    );
+    let last_data = text
+        .lines()
+        .rev()
+        .find_map(|line| line.strip_prefix("data: "))
+        .unwrap();
+    let job: serde_json::Value = serde_json::from_str(last_data).unwrap();
+    assert_eq!(job["status"], "succeeded");
+    assert_eq!(job["progress_done"], 2);
+
+    let missing = app.get("/api/v1/jobs/424242/events").send().await.unwrap();
+    assert_error(missing, 404, "not_found").await;
 }

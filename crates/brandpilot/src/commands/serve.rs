@@ -63,11 +63,15 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
         Arc::new(brandpilot_app::uploads::IngestJobs { app: app.clone() }),
         runner_config(&app.settings.jobs),
     );
-    let router = build_router(
-        ServerState::new(app.clone()).with_jobs(runner.waker()),
-        brandpilot_server::ExtraRoutes::new(),
-    );
-    serve(listener, router, shutdown_signal()).await?;
+    let state = ServerState::new(app.clone()).with_jobs(runner.waker());
+    let stopping = state.stopping.clone();
+    let router = build_router(state, brandpilot_server::ExtraRoutes::new());
+    serve(listener, router, async move {
+        shutdown_signal().await;
+        // Event streams end now instead of holding the shutdown open.
+        stopping.cancel();
+    })
+    .await?;
     // Requests are done; jobs in flight get their grace period, then go back to the queue.
     runner.stop().await;
     let _ = stop_following.send(true);
