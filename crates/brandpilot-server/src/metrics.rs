@@ -25,10 +25,23 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabels {
+    pub lane: &'static str,
+    pub status: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LaneLabels {
+    pub lane: &'static str,
+}
+
 pub struct HttpMetrics {
     registry: Registry,
     requests: Family<HttpLabels, Histogram, fn() -> Histogram>,
     indexed_chunks: Gauge,
+    jobs: Family<QueueLabels, Gauge>,
+    oldest_wait: Family<LaneLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
 }
 
 impl Default for HttpMetrics {
@@ -48,10 +61,24 @@ impl Default for HttpMetrics {
             "Chunks in the full-text index",
             indexed_chunks.clone(),
         );
+        let jobs = Family::<QueueLabels, Gauge>::default();
+        registry.register(
+            "jobs",
+            "Jobs waiting (queued) or running, per lane",
+            jobs.clone(),
+        );
+        let oldest_wait = Family::<LaneLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "job_oldest_wait_seconds",
+            "How long the longest-waiting due job of each lane has waited",
+            oldest_wait.clone(),
+        );
         Self {
             registry,
             requests,
             indexed_chunks,
+            jobs,
+            oldest_wait,
         }
     }
 }
@@ -83,6 +110,33 @@ pub(crate) async fn metrics(State(state): State<ServerState>, headers: HeaderMap
     }
     if let Ok((bm25, _)) = state.app.index_sizes() {
         state.http.indexed_chunks.set(bm25 as i64);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default();
+    match state.app.store.queue_stats(now).await {
+        Ok(lanes) => {
+            for lane in lanes {
+                let name = lane.lane.as_str();
+                for (status, count) in [("queued", lane.queued), ("running", lane.running)] {
+                    state
+                        .http
+                        .jobs
+                        .get_or_create(&QueueLabels { lane: name, status })
+                        .set(count as i64);
+                }
+                let waited = lane
+                    .oldest_due_ms
+                    .map_or(0.0, |due| (now - due).max(0) as f64 / 1000.0);
+                state
+                    .http
+                    .oldest_wait
+                    .get_or_create(&LaneLabels { lane: name })
+                    .set(waited);
+            }
+        }
+        Err(error) => tracing::warn!(%error, "metrics: cannot read the job queue"),
     }
     let mut text = String::new();
     let encoded =

@@ -18,7 +18,7 @@ pub use error::{Result, StoreError};
 pub use records::{
     ApiKeyRecord, Brand, CacheEntry, CacheScope, ChunkForIndex, ClaimedJob, Enqueued,
     IndexHighMarks, JobLane, JobRecord, JobRun, JobStatus, LlmCallOutcome, NewApiKey,
-    NewCacheEntry, NewChunk, NewJob, NewLlmCall, NewSource, SourceRecord, SourceUpdate,
+    NewCacheEntry, NewChunk, NewJob, NewLlmCall, NewSource, QueueStats, SourceRecord, SourceUpdate,
     SourceWrite, StoredChunk, StoredLlmCall, Upload, UsageGroup, UsageQuery, UsageRow,
 };
 
@@ -352,6 +352,11 @@ impl Store {
 
     pub async fn delete_uploads(&self, ids: &[i64]) -> Result<u64> {
         dispatch!(self, s => s.delete_uploads(ids).await)
+    }
+
+    /// Per lane: jobs waiting and running, and how long the oldest due one has waited.
+    pub async fn queue_stats(&self, now_ms: i64) -> Result<Vec<QueueStats>> {
+        dispatch!(self, s => s.queue_stats(now_ms).await)
     }
 
     /// The executions of a job, in order.

@@ -428,3 +428,13 @@ pub struct Upload {
     pub sha256: [u8; 32],
     pub bytes: Vec<u8>,
 }
+
+/// Jobs waiting or running in one lane, for monitoring.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueStats {
+    pub lane: JobLane,
+    pub queued: u64,
+    pub running: u64,
+    /// When the longest-waiting due job became due (ms), if any is waiting.
+    pub oldest_due_ms: Option<i64>,
+}

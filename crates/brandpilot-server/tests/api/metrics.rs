@@ -54,6 +54,14 @@ async fn metrics_count_requests_by_route_template_and_ingestion_and_searches() {
     );
     assert!(text.contains("brandpilot_searches_total 3"), "{text}");
     assert!(text.contains("brandpilot_index_chunks 2"), "{text}");
+    assert!(
+        text.contains("brandpilot_jobs{lane=\"long\",status=\"queued\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("brandpilot_job_oldest_wait_seconds{lane=\"fast\"} 0"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -6,7 +6,9 @@
 //! worker claimed.
 
 use super::SqliteStore;
-use crate::records::{ClaimedJob, Enqueued, JobLane, JobRecord, JobRun, JobStatus, NewJob, Upload};
+use crate::records::{
+    ClaimedJob, Enqueued, JobLane, JobRecord, JobRun, JobStatus, NewJob, QueueStats, Upload,
+};
 use crate::{Result, StoreError, now_ms};
 use brandpilot_core::{BrandId, JobId, WorkspaceId};
 use sqlx::Row;
@@ -382,6 +384,30 @@ impl SqliteStore {
                 .execute(&self.pool)
                 .await?;
         Ok(result.rows_affected())
+    }
+
+    pub async fn queue_stats(&self, now_ms: i64) -> Result<Vec<QueueStats>> {
+        let mut stats = Vec::new();
+        for lane in [JobLane::Fast, JobLane::Long] {
+            let row = sqlx::query(
+                "SELECT
+                     (SELECT COUNT(*) FROM jobs WHERE lane = ?1 AND status = 'queued') AS queued,
+                     (SELECT COUNT(*) FROM jobs WHERE lane = ?1 AND status = 'running') AS running,
+                     (SELECT MIN(run_at) FROM jobs
+                      WHERE lane = ?1 AND status = 'queued' AND run_at <= ?2) AS oldest",
+            )
+            .bind(lane.as_str())
+            .bind(now_ms)
+            .fetch_one(&self.pool)
+            .await?;
+            stats.push(QueueStats {
+                lane,
+                queued: row.try_get::<i64, _>("queued")? as u64,
+                running: row.try_get::<i64, _>("running")? as u64,
+                oldest_due_ms: row.try_get("oldest")?,
+            });
+        }
+        Ok(stats)
     }
 
     pub async fn job_runs(&self, job: JobId) -> Result<Vec<JobRun>> {

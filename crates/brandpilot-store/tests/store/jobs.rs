@@ -320,3 +320,43 @@ async fn two_stores_on_one_file_claim_each_job_exactly_once() {
     assert_eq!(all.len(), 200);
     assert_eq!(a.len() + b.len(), 200, "a job was run twice");
 }
+
+#[tokio::test]
+async fn queue_stats_count_waiting_and_running_jobs_per_lane() {
+    let (_dir, store) = open().await;
+    let ws = queue(&store).await;
+    let t0 = 100 * SECOND;
+    store
+        .enqueue_job(&job(ws, JobLane::Long, 1, t0 - 30 * SECOND))
+        .await
+        .unwrap();
+    store
+        .enqueue_job(&job(ws, JobLane::Long, 2, t0 - 10 * SECOND))
+        .await
+        .unwrap();
+    store
+        .enqueue_job(&job(ws, JobLane::Long, 3, t0 + 60 * SECOND))
+        .await
+        .unwrap();
+    store
+        .enqueue_job(&job(ws, JobLane::Fast, 4, t0))
+        .await
+        .unwrap();
+    store
+        .claim_jobs(JobLane::Fast, "w", 1, 30 * SECOND, t0)
+        .await
+        .unwrap();
+    let stats = store.queue_stats(t0).await.unwrap();
+    let long = stats.iter().find(|s| s.lane == JobLane::Long).unwrap();
+    assert_eq!((long.queued, long.running), (3, 0));
+    assert_eq!(
+        long.oldest_due_ms,
+        Some(t0 - 30 * SECOND),
+        "not-yet-due jobs do not count"
+    );
+    let fast = stats.iter().find(|s| s.lane == JobLane::Fast).unwrap();
+    assert_eq!(
+        (fast.queued, fast.running, fast.oldest_due_ms),
+        (0, 1, None)
+    );
+}
