@@ -66,7 +66,7 @@ pub async fn backup(settings: &Settings, destination: &Path) -> Result<BackupMan
         copy.close().await;
         let manifest = BackupManifest {
             format: FORMAT,
-            created_at_ms: now_ms(),
+            created_at_ms: crate::llm_calls::now_ms(),
             brandpilot_version: env!("CARGO_PKG_VERSION").to_owned(),
             chunks: chunks?,
             database_sha256: String::new(),
@@ -88,8 +88,7 @@ fn write_archive(
 ) -> Result<BackupManifest> {
     let mut hasher = Sha256::new();
     let mut file = fs_err::File::open(snapshot).map_err(io("cannot read the snapshot"))?;
-    std::io::copy(&mut file, &mut HashWriter(&mut hasher))
-        .map_err(io("cannot read the snapshot"))?;
+    std::io::copy(&mut file, &mut hasher).map_err(io("cannot read the snapshot"))?;
     manifest.database_sha256 = hex::encode(hasher.finalize());
 
     let partial = sibling(destination, "partial");
@@ -201,18 +200,6 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 struct TeeWriter<'a> {
     file: &'a mut fs_err::File,
     hasher: &'a mut Sha256,
@@ -227,11 +214,4 @@ impl Write for TeeWriter<'_> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.file.flush()
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }

@@ -34,7 +34,7 @@ impl FromRequestParts<ServerState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, ApiError> {
-        let presented = presented_key(parts).ok_or_else(|| {
+        let presented = presented_key(&parts.headers).ok_or_else(|| {
             ApiError::unauthenticated(
                 "send an API key as `Authorization: Bearer <key>` or `X-Api-Key: <key>`",
             )
@@ -52,8 +52,9 @@ impl FromRequestParts<ServerState> for Caller {
     }
 }
 
-fn presented_key(parts: &Parts) -> Option<&str> {
-    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+/// The API key a request presents: `Authorization: Bearer <key>`, else `X-Api-Key`.
+pub(crate) fn presented_key(headers: &axum::http::HeaderMap) -> Option<&str> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;
         return scheme
@@ -61,8 +62,7 @@ fn presented_key(parts: &Parts) -> Option<&str> {
             .then(|| token.trim())
             .filter(|token| !token.is_empty());
     }
-    parts
-        .headers
+    headers
         .get("x-api-key")
         .and_then(|value| value.to_str().ok())
         .map(str::trim)

@@ -172,7 +172,7 @@ pub(crate) async fn rate_limit(
         decisions.push(limits.limiter.check(&LimitKey::Ip(ip), limits.per_ip));
     }
     if limits.per_credential.per_minute > 0
-        && let Some(credential) = presented_credential(request.headers())
+        && let Some(credential) = crate::auth::presented_key(request.headers())
     {
         let digest = Sha256::digest(credential.as_bytes());
         let mut key = [0u8; 16];
@@ -210,14 +210,6 @@ pub(crate) async fn rate_limit(
     let mut response = next.run(request).await;
     rate_limit_headers(response.headers_mut(), &tightest);
     response
-}
-
-fn presented_credential(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .or_else(|| headers.get("x-api-key"))
-        .and_then(|value| value.to_str().ok())
-        .filter(|value| !value.is_empty())
 }
 
 fn seconds_up(duration: Duration) -> u64 {

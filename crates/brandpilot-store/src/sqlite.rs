@@ -6,9 +6,9 @@
 //! array and expanded with `json_each`, so no SQL text is ever built from data.
 
 use crate::records::*;
-use crate::{Result, StoreError, now_ms, vector_from_bytes, vector_to_bytes};
+use crate::{Result, StoreError, now_ms, vector_from_bytes};
 use brandpilot_core::{
-    BrandId, ChunkId, ChunkLocator, ContentHash, SourceId, SourceKind, SourceStatus, WorkspaceId,
+    BrandId, ChunkId, ChunkLocator, ContentHash, SourceId, SourceKind, SourceStatus,
 };
 use sqlx::Row;
 use sqlx::sqlite::{
@@ -21,6 +21,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod access;
+mod embeddings;
 mod jobs;
 mod llm;
 
@@ -182,69 +183,6 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
-    pub async fn ensure_workspace(&self, name: &str) -> Result<WorkspaceId> {
-        let row = sqlx::query(
-            "INSERT INTO workspaces (name, created_at) VALUES (?, ?)
-             ON CONFLICT (name) DO UPDATE SET name = excluded.name
-             RETURNING id",
-        )
-        .bind(name)
-        .bind(now_ms())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(WorkspaceId(row.try_get("id")?))
-    }
-
-    pub async fn ensure_brand(&self, workspace: WorkspaceId, name: &str) -> Result<Brand> {
-        let row = sqlx::query(
-            "INSERT INTO brands (workspace_id, name, created_at) VALUES (?, ?, ?)
-             ON CONFLICT (workspace_id, name) DO UPDATE SET name = excluded.name
-             RETURNING id",
-        )
-        .bind(workspace.0)
-        .bind(name)
-        .bind(now_ms())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(Brand {
-            id: BrandId(row.try_get("id")?),
-            workspace,
-            name: name.to_owned(),
-        })
-    }
-
-    pub async fn find_brand(&self, workspace: WorkspaceId, name: &str) -> Result<Option<Brand>> {
-        let row = sqlx::query("SELECT id FROM brands WHERE workspace_id = ? AND name = ?")
-            .bind(workspace.0)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| {
-            Ok(Brand {
-                id: BrandId(row.try_get("id")?),
-                workspace,
-                name: name.to_owned(),
-            })
-        })
-        .transpose()
-    }
-
-    pub async fn list_brands(&self, workspace: WorkspaceId) -> Result<Vec<Brand>> {
-        let rows = sqlx::query("SELECT id, name FROM brands WHERE workspace_id = ? ORDER BY name")
-            .bind(workspace.0)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Brand {
-                    id: BrandId(row.try_get("id")?),
-                    workspace,
-                    name: row.try_get("name")?,
-                })
-            })
-            .collect()
-    }
-
     pub async fn find_source(&self, brand: BrandId, origin: &str) -> Result<Option<SourceRecord>> {
         let row = sqlx::query(select_sources!("WHERE brand_id = ? AND origin = ?"))
             .bind(brand.0)
@@ -386,98 +324,6 @@ impl SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(result.rows_affected() > 0)
-    }
-
-    pub async fn cached_embeddings(
-        &self,
-        model: &str,
-        hashes: &[ContentHash],
-    ) -> Result<HashMap<ContentHash, Vec<f32>>> {
-        let mut found = HashMap::new();
-        for batch in hashes.chunks(500) {
-            let hex: Vec<String> = batch.iter().map(ContentHash::to_hex).collect();
-            let rows = sqlx::query(
-                "SELECT content_hash, vector FROM embeddings
-                 WHERE model = ? AND content_hash IN (SELECT unhex(value) FROM json_each(?))",
-            )
-            .bind(model)
-            .bind(json_array(&hex))
-            .fetch_all(&self.pool)
-            .await?;
-            for row in rows {
-                let hash = hash_from_row(&row, "content_hash")?;
-                found.insert(hash, vector_from_bytes(row.try_get::<&[u8], _>("vector")?)?);
-            }
-        }
-        Ok(found)
-    }
-
-    pub async fn put_embeddings(
-        &self,
-        model: &str,
-        rows: &[(ContentHash, Vec<f32>)],
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for batch in rows.chunks(ROWS_PER_STATEMENT) {
-            let width = batch.first().map_or(0, |(_, vector)| vector.len());
-            if batch.iter().any(|(_, vector)| vector.len() != width) {
-                // Never produced by one embedder; kept correct rather than fast.
-                for (hash, vector) in batch {
-                    sqlx::query(
-                        "INSERT INTO embeddings (model, content_hash, vector) VALUES (?, ?, ?)
-                         ON CONFLICT (model, content_hash) DO NOTHING",
-                    )
-                    .bind(model)
-                    .bind(&hash.0[..])
-                    .bind(vector_to_bytes(vector))
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                continue;
-            }
-            // One statement per batch: the hashes as a JSON array, the vectors as one blob
-            // cut by `substr` (byte offsets on a blob), so no vector is re-encoded as text.
-            let hashes: Vec<String> = batch.iter().map(|(hash, _)| hash.to_hex()).collect();
-            let vectors: Vec<u8> = batch
-                .iter()
-                .flat_map(|(_, vector)| vector.iter().flat_map(|x| x.to_le_bytes()))
-                .collect();
-            let stride = (width * 4) as i64;
-            sqlx::query(
-                "INSERT INTO embeddings (model, content_hash, vector)
-                 SELECT ?, unhex(value), substr(?, key * ? + 1, ?) FROM json_each(?) WHERE true
-                 ON CONFLICT (model, content_hash) DO NOTHING",
-            )
-            .bind(model)
-            .bind(vectors)
-            .bind(stride)
-            .bind(stride)
-            .bind(json_array(&hashes))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn chunk_hashes_missing_embedding(
-        &self,
-        model: &str,
-        limit: u32,
-    ) -> Result<Vec<(ContentHash, String)>> {
-        let rows = sqlx::query(
-            "SELECT c.content_hash, MIN(c.text) AS text FROM chunks c
-             WHERE NOT EXISTS (SELECT 1 FROM embeddings e
-                               WHERE e.model = ? AND e.content_hash = c.content_hash)
-             GROUP BY c.content_hash LIMIT ?",
-        )
-        .bind(model)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| Ok((hash_from_row(row, "content_hash")?, row.try_get("text")?)))
-            .collect()
     }
 
     pub async fn index_high_marks(&self) -> Result<IndexHighMarks> {
@@ -627,7 +473,7 @@ fn parse_column<T: FromStr<Err = brandpilot_core::UnknownVariant>>(
         .map_err(|e: brandpilot_core::UnknownVariant| StoreError::Corrupt(e.to_string()))
 }
 
-fn hash_from_row(row: &SqliteRow, column: &str) -> Result<ContentHash> {
+pub(super) fn hash_from_row(row: &SqliteRow, column: &str) -> Result<ContentHash> {
     ContentHash::from_slice(row.try_get::<&[u8], _>(column)?)
         .ok_or_else(|| StoreError::Corrupt(format!("{column} is not 32 bytes")))
 }
@@ -652,7 +498,7 @@ fn tags_json(tags: &[String]) -> String {
 /// Rows written by one multi-row statement. Each statement is a round trip to SQLite's
 /// worker thread, which per row cost more than the insert itself (one-chunk sources ingested
 /// at about 2,600 chunks/s with three statements per source).
-const ROWS_PER_STATEMENT: usize = 500;
+pub(super) const ROWS_PER_STATEMENT: usize = 500;
 
 /// Upserts sources as ready, returning their ids in the order given. An origin named twice
 /// keeps its last version, as writing them one after another would.
@@ -785,7 +631,7 @@ async fn replace_source_chunks(
     Ok(ids)
 }
 
-fn json_array(items: &[String]) -> String {
+pub(super) fn json_array(items: &[String]) -> String {
     serde_json::Value::from(items.to_vec()).to_string()
 }
 

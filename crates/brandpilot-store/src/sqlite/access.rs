@@ -1,5 +1,5 @@
-//! The SQLite side of access control: brands looked up by id inside a workspace, workspaces
-//! by name, and API keys (stored by the hash of their secret).
+//! The SQLite side of workspaces, brands and API keys: brands are found by name or id only
+//! inside their workspace, and keys by the hash of their secret.
 
 use super::SqliteStore;
 use crate::records::{ApiKeyRecord, Brand, NewApiKey};
@@ -9,6 +9,69 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 impl SqliteStore {
+    pub async fn ensure_workspace(&self, name: &str) -> Result<WorkspaceId> {
+        let row = sqlx::query(
+            "INSERT INTO workspaces (name, created_at) VALUES (?, ?)
+             ON CONFLICT (name) DO UPDATE SET name = excluded.name
+             RETURNING id",
+        )
+        .bind(name)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(WorkspaceId(row.try_get("id")?))
+    }
+
+    pub async fn ensure_brand(&self, workspace: WorkspaceId, name: &str) -> Result<Brand> {
+        let row = sqlx::query(
+            "INSERT INTO brands (workspace_id, name, created_at) VALUES (?, ?, ?)
+             ON CONFLICT (workspace_id, name) DO UPDATE SET name = excluded.name
+             RETURNING id",
+        )
+        .bind(workspace.0)
+        .bind(name)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Brand {
+            id: BrandId(row.try_get("id")?),
+            workspace,
+            name: name.to_owned(),
+        })
+    }
+
+    pub async fn find_brand(&self, workspace: WorkspaceId, name: &str) -> Result<Option<Brand>> {
+        let row = sqlx::query("SELECT id FROM brands WHERE workspace_id = ? AND name = ?")
+            .bind(workspace.0)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(Brand {
+                id: BrandId(row.try_get("id")?),
+                workspace,
+                name: name.to_owned(),
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn list_brands(&self, workspace: WorkspaceId) -> Result<Vec<Brand>> {
+        let rows = sqlx::query("SELECT id, name FROM brands WHERE workspace_id = ? ORDER BY name")
+            .bind(workspace.0)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Brand {
+                    id: BrandId(row.try_get("id")?),
+                    workspace,
+                    name: row.try_get("name")?,
+                })
+            })
+            .collect()
+    }
+
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
