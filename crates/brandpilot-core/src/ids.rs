@@ -30,6 +30,10 @@ row_id!(
     WorkspaceId
 );
 row_id!(
+    /// A person who signs in; belongs to workspaces with a role in each.
+    UserId
+);
+row_id!(
     /// A brand inside a workspace: its own knowledge base, voice and rules.
     BrandId
 );

@@ -14,7 +14,7 @@ mod source;
 
 pub use error::{Fault, FaultKind};
 pub use hash::ContentHash;
-pub use ids::{BrandId, ChunkId, JobId, SourceId, WorkspaceId};
+pub use ids::{BrandId, ChunkId, JobId, SourceId, UserId, WorkspaceId};
 pub use locator::ChunkLocator;
 pub use search::{Passage, SearchFilter, SearchMode, SearchRequest};
 pub use source::{SourceKind, SourceStatus, UnknownVariant};

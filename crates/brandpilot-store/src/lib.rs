@@ -16,13 +16,14 @@ pub mod sqlite;
 
 pub use error::{Result, StoreError};
 pub use records::{
-    ApiKeyRecord, Brand, CacheEntry, CacheScope, ChunkForIndex, ClaimedJob, Enqueued,
-    IndexHighMarks, JobLane, JobRecord, JobRun, JobStatus, LlmCallOutcome, NewApiKey,
-    NewCacheEntry, NewChunk, NewJob, NewLlmCall, NewSource, QueueStats, SourceRecord, SourceUpdate,
-    SourceWrite, StoredChunk, StoredLlmCall, Upload, UsageGroup, UsageQuery, UsageRow,
+    ApiKeyRecord, AuditEntry, Brand, CacheEntry, CacheScope, ChunkForIndex, ClaimedJob, Enqueued,
+    IndexHighMarks, JobLane, JobRecord, JobRun, JobStatus, LlmCallOutcome, Membership, NewApiKey,
+    NewAuditEntry, NewCacheEntry, NewChunk, NewJob, NewLlmCall, NewSource, NewUser, QueueStats,
+    RefreshRotation, SourceRecord, SourceUpdate, SourceWrite, StoredChunk, StoredLlmCall, Upload,
+    UsageGroup, UsageQuery, UsageRow, User, UserCredentials,
 };
 
-use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, WorkspaceId};
+use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, UserId, WorkspaceId};
 use std::collections::HashMap;
 
 /// A handle on the database. Cheap to clone; safe to share between tasks.
@@ -107,6 +108,84 @@ impl Store {
     /// Revokes a key of this workspace; false when there is no such live key.
     pub async fn revoke_api_key(&self, workspace: WorkspaceId, key: i64) -> Result<bool> {
         dispatch!(self, s => s.revoke_api_key(workspace, key).await)
+    }
+
+    /// Creates a user with a personal workspace they own, in one transaction.
+    /// [`StoreError::Conflict`] names the constraint when the email or the workspace name
+    /// is taken.
+    pub async fn create_user(&self, user: &NewUser) -> Result<(User, WorkspaceId)> {
+        dispatch!(self, s => s.create_user(user).await)
+    }
+
+    /// The user with this (normalised) email, with their password hash.
+    pub async fn user_credentials(&self, email: &str) -> Result<Option<UserCredentials>> {
+        dispatch!(self, s => s.user_credentials(email).await)
+    }
+
+    pub async fn get_user(&self, user: UserId) -> Result<Option<User>> {
+        dispatch!(self, s => s.get_user(user).await)
+    }
+
+    /// The workspaces a user belongs to, oldest membership first (their personal one).
+    pub async fn memberships(&self, user: UserId) -> Result<Vec<Membership>> {
+        dispatch!(self, s => s.memberships(user).await)
+    }
+
+    /// The user's role in the workspace; `None` when they are not a member.
+    pub async fn membership_role(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> Result<Option<String>> {
+        dispatch!(self, s => s.membership_role(workspace, user).await)
+    }
+
+    /// Starts a sign-in session whose first refresh token hashes to `token_hash`.
+    pub async fn start_refresh_family(
+        &self,
+        user: UserId,
+        token_hash: &[u8; 32],
+        expires_at_ms: i64,
+    ) -> Result<i64> {
+        dispatch!(self, s => s.start_refresh_family(user, token_hash, expires_at_ms).await)
+    }
+
+    /// Spends a refresh token and issues `new_hash` in its family, in one transaction; a
+    /// token spent before revokes its family (see [`RefreshRotation`]).
+    pub async fn rotate_refresh_token(
+        &self,
+        presented_hash: &[u8; 32],
+        new_hash: &[u8; 32],
+        now_ms: i64,
+        new_expires_at_ms: i64,
+    ) -> Result<RefreshRotation> {
+        dispatch!(self, s => s.rotate_refresh_token(presented_hash, new_hash, now_ms, new_expires_at_ms).await)
+    }
+
+    /// Revokes the family of this refresh token (logout); the user when it was live.
+    pub async fn revoke_refresh_family(&self, token_hash: &[u8; 32]) -> Result<Option<UserId>> {
+        dispatch!(self, s => s.revoke_refresh_family(token_hash).await)
+    }
+
+    /// The secret stored under `name`; `candidate` becomes it when there is none yet (the
+    /// first replica to ask wins, and every other one gets the same value).
+    pub async fn server_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {
+        dispatch!(self, s => s.server_secret(name, candidate).await)
+    }
+
+    /// Appends to the audit trail, the only write it accepts.
+    pub async fn append_audit(&self, entry: &NewAuditEntry) -> Result<i64> {
+        dispatch!(self, s => s.append_audit(entry).await)
+    }
+
+    /// A workspace's audit entries, newest first, older than `before_id` when given.
+    pub async fn list_audit(
+        &self,
+        workspace: WorkspaceId,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>> {
+        dispatch!(self, s => s.list_audit(workspace, before_id, limit).await)
     }
 
     pub async fn list_brands(&self, workspace: WorkspaceId) -> Result<Vec<Brand>> {

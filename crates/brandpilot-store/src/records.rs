@@ -2,7 +2,7 @@
 
 use brandpilot_core::{
     BrandId, ChunkId, ChunkLocator, ContentHash, FaultKind, JobId, SourceId, SourceKind,
-    SourceStatus, WorkspaceId,
+    SourceStatus, UserId, WorkspaceId,
 };
 use serde_json::Value;
 
@@ -437,4 +437,74 @@ pub struct QueueStats {
     pub running: u64,
     /// When the longest-waiting due job became due (ms), if any is waiting.
     pub oldest_due_ms: Option<i64>,
+}
+
+/// A person who signs in (never their password hash; see [`UserCredentials`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub created_at_ms: i64,
+}
+
+/// A user with the password hash a login checks against.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A new account with its personal workspace, where it is the owner.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub workspace_name: String,
+}
+
+/// One workspace a user belongs to, with their role there (`owner`, `editor`, `viewer`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Membership {
+    pub workspace: WorkspaceId,
+    pub workspace_name: String,
+    pub role: String,
+    pub created_at_ms: i64,
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RefreshRotation {
+    /// The token was live: it is now spent and `new_hash` is the family's live token.
+    Rotated { user: UserId, family: i64 },
+    /// The token had already been spent: somebody replayed it, so the whole family is now
+    /// revoked (a stolen token and the legitimate client both lose the session).
+    Reused { user: UserId, family: i64 },
+    /// Expired, or its family was revoked (logout, an earlier reuse).
+    Ended,
+    /// No such token.
+    Unknown,
+}
+
+/// An entry for the audit trail.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewAuditEntry {
+    pub workspace: Option<WorkspaceId>,
+    /// `user:<id>`, `key:<prefix>`, `cli` or `anonymous`.
+    pub actor: String,
+    pub action: String,
+    pub target: Option<String>,
+    /// A JSON object with whatever else matters (never a secret).
+    pub detail: serde_json::Value,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// A stored audit entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub entry: NewAuditEntry,
+    pub created_at_ms: i64,
 }

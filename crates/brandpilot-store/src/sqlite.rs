@@ -21,6 +21,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod access;
+mod accounts;
 mod embeddings;
 mod jobs;
 mod llm;
@@ -50,6 +51,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "uploads",
         include_str!("../migrations/sqlite/0005_uploads.sql"),
+    ),
+    (
+        6,
+        "accounts",
+        include_str!("../migrations/sqlite/0006_accounts.sql"),
     ),
 ];
 

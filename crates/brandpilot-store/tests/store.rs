@@ -1,10 +1,12 @@
 //! Store behaviour the rest of Brandpilot relies on: upserts by origin, atomic chunk
 //! replacement, the deletion log the indexes replay, brand scoping and the embedding cache;
 //! LLM call records and the answer cache in `store/llm.rs`; brands by id and API keys in
-//! `store/access.rs`.
+//! `store/access.rs`; users, sessions and the audit trail in `store/accounts.rs`.
 
 #[path = "store/access.rs"]
 mod access;
+#[path = "store/accounts.rs"]
+mod accounts;
 #[path = "store/jobs.rs"]
 mod jobs;
 #[path = "store/llm.rs"]
