@@ -10,6 +10,7 @@
 //! stored, so the key is shown once, when it is created.
 
 use crate::Settings;
+use crate::accounts::{Actor, AuditEvent, RequestOrigin};
 use crate::{AppError, Brandpilot, Result};
 use base64::Engine as _;
 use brandpilot_core::{BrandId, WorkspaceId};
@@ -27,16 +28,18 @@ pub enum Scope {
     SourcesWrite,
     Search,
     JobsRead,
+    AuditRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::BrandsRead,
         Scope::BrandsWrite,
         Scope::SourcesRead,
         Scope::SourcesWrite,
         Scope::Search,
         Scope::JobsRead,
+        Scope::AuditRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Scope {
             Scope::SourcesWrite => "sources:write",
             Scope::Search => "search",
             Scope::JobsRead => "jobs:read",
+            Scope::AuditRead => "audit:read",
         }
     }
 }
@@ -68,6 +72,56 @@ impl FromStr for Scope {
                 AppError::InvalidInput(format!(
                     "unknown scope {text:?}; known scopes: {}",
                     known.join(", ")
+                ))
+            })
+    }
+}
+
+/// A member's role in a workspace. Stored by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Reads brands, sources, jobs and searches.
+    Viewer,
+    /// A viewer who also adds, changes and deletes brands and sources.
+    Editor,
+    /// An editor who also reads the audit trail (and, later, manages members and keys).
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Owner => "owner",
+        }
+    }
+
+    /// What a member in this role may do, in the same terms as an API key's scopes.
+    pub fn allows(self, scope: Scope) -> bool {
+        match scope {
+            Scope::BrandsRead | Scope::SourcesRead | Scope::Search | Scope::JobsRead => true,
+            Scope::BrandsWrite | Scope::SourcesWrite => self >= Role::Editor,
+            Scope::AuditRead => self == Role::Owner,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = AppError;
+    fn from_str(text: &str) -> Result<Self> {
+        [Role::Viewer, Role::Editor, Role::Owner]
+            .into_iter()
+            .find(|role| role.as_str() == text)
+            .ok_or_else(|| {
+                AppError::InvalidInput(format!(
+                    "unknown role {text:?}; roles are owner, editor and viewer"
                 ))
             })
     }
@@ -140,6 +194,11 @@ impl Brandpilot {
     pub fn admin(&self) -> Admin {
         Admin::new(self.store.clone())
     }
+
+    /// Accounts, sessions and the audit trail of this app's store.
+    pub fn accounts(&self) -> crate::Accounts {
+        crate::Accounts::new(self.store.clone(), &self.settings)
+    }
 }
 
 /// Workspaces and API keys. Needs only the store, never the indexes, so the command line
@@ -169,11 +228,14 @@ impl Admin {
         Ok(self.store.ensure_workspace(name).await?)
     }
 
+    /// Creates a key (audited as made by `actor`).
     pub async fn create_api_key(
         &self,
         workspace: WorkspaceId,
         name: &str,
         scopes: &[Scope],
+        actor: &Actor,
+        origin: &RequestOrigin,
     ) -> Result<CreatedApiKey> {
         let name = checked_name("key", name)?;
         if scopes.is_empty() {
@@ -202,6 +264,14 @@ impl Admin {
                 scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
             })
             .await?;
+        let event = AuditEvent {
+            workspace: Some(workspace),
+            actor,
+            action: "key.create",
+            target: Some(format!("key:{}", record.prefix)),
+            detail: serde_json::json!({ "name": record.name, "scopes": record.scopes }),
+        };
+        crate::accounts::record(&self.store, &event, origin).await;
         Ok(CreatedApiKey { record, secret })
     }
 
@@ -209,8 +279,23 @@ impl Admin {
         Ok(self.store.list_api_keys(workspace).await?)
     }
 
-    pub async fn revoke_api_key(&self, workspace: WorkspaceId, key: i64) -> Result<()> {
+    /// Revokes a key (audited as done by `actor`).
+    pub async fn revoke_api_key(
+        &self,
+        workspace: WorkspaceId,
+        key: i64,
+        actor: &Actor,
+        origin: &RequestOrigin,
+    ) -> Result<()> {
         if self.store.revoke_api_key(workspace, key).await? {
+            let event = AuditEvent {
+                workspace: Some(workspace),
+                actor,
+                action: "key.revoke",
+                target: Some(format!("key_id:{key}")),
+                detail: serde_json::json!({}),
+            };
+            crate::accounts::record(&self.store, &event, origin).await;
             Ok(())
         } else {
             Err(AppError::ApiKeyNotFound(key))
@@ -247,7 +332,7 @@ impl Admin {
 }
 
 /// A display name: trimmed, not empty, at most 100 characters, no control characters.
-fn checked_name<'a>(what: &str, name: &'a str) -> Result<&'a str> {
+pub(crate) fn checked_name<'a>(what: &str, name: &'a str) -> Result<&'a str> {
     let name = name.trim();
     if name.is_empty() {
         return Err(AppError::InvalidInput(format!(
@@ -280,6 +365,29 @@ mod tests {
             "brands:admin".parse::<Scope>(),
             Err(AppError::InvalidInput(message)) if message.contains("brands:read")
         ));
+    }
+
+    #[test]
+    fn roles_grow_by_inclusion_and_only_owners_read_the_audit_trail() {
+        for scope in Scope::ALL {
+            assert!(
+                !Role::Viewer.allows(scope) || Role::Editor.allows(scope),
+                "{scope}"
+            );
+            assert!(
+                !Role::Editor.allows(scope) || Role::Owner.allows(scope),
+                "{scope}"
+            );
+        }
+        assert!(Role::Viewer.allows(Scope::Search));
+        assert!(!Role::Viewer.allows(Scope::BrandsWrite));
+        assert!(Role::Editor.allows(Scope::SourcesWrite));
+        assert!(!Role::Editor.allows(Scope::AuditRead));
+        assert!(Role::Owner.allows(Scope::AuditRead));
+        for role in [Role::Viewer, Role::Editor, Role::Owner] {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+        }
+        assert!("admin".parse::<Role>().is_err());
     }
 
     #[test]

@@ -23,6 +23,15 @@ pub enum AppError {
     InvalidInput(String),
     #[error("{0}")]
     Conflict(String),
+    /// A login with an unknown email or a wrong password (the message must not tell which).
+    #[error("the email or password is wrong")]
+    InvalidCredentials,
+    /// A refresh token that is unknown, spent, expired or logged out.
+    #[error("the session has ended; log in again")]
+    SessionEnded,
+    /// Known caller, not allowed.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("invalid settings: {0}")]
     Settings(String),
     #[error(transparent)]
@@ -55,6 +64,8 @@ impl Fault for AppError {
             AppError::BrandNotFound(_) | AppError::ApiKeyNotFound(_) => FaultKind::User,
             AppError::JobNotFound(_) => FaultKind::User,
             AppError::InvalidInput(_) | AppError::Conflict(_) => FaultKind::User,
+            AppError::InvalidCredentials | AppError::SessionEnded => FaultKind::User,
+            AppError::Forbidden(_) => FaultKind::User,
             AppError::Settings(_) | AppError::Dataset(_) => FaultKind::User,
             AppError::Store(e) => e.fault(),
             AppError::Index(e) => e.fault(),

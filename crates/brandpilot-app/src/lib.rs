@@ -8,6 +8,7 @@
 //! worker. This crate must not know HTTP or terminal rendering.
 
 mod access;
+pub mod accounts;
 pub mod backup;
 pub mod bench;
 mod embedders;
@@ -25,7 +26,8 @@ mod sync;
 pub mod telemetry;
 pub mod uploads;
 
-pub use access::{Admin, ApiKey, CreatedApiKey, Scope};
+pub use access::{Admin, ApiKey, CreatedApiKey, Role, Scope};
+pub use accounts::{Accounts, Actor, AuditEvent, RequestOrigin, Session};
 pub use embedders::{EmbedderChoice, build_embedder};
 pub(crate) use error::blocking;
 pub use error::{AppError, Result};

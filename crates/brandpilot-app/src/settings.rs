@@ -26,6 +26,7 @@ pub struct Settings {
     pub llm: LlmSettings,
     pub server: ServerSettings,
     pub jobs: JobSettings,
+    pub auth: AuthSettings,
 }
 
 impl Default for Settings {
@@ -44,6 +45,7 @@ impl Default for Settings {
             llm: LlmSettings::default(),
             server: ServerSettings::default(),
             jobs: JobSettings::default(),
+            auth: AuthSettings::default(),
         }
     }
 }
@@ -58,6 +60,56 @@ impl Settings {
 
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
+    }
+}
+
+/// Accounts and sign-in sessions.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Whether anyone who reaches the server may create an account (with a workspace of
+    /// their own). Turn off on a server only invited members should use.
+    pub allow_signup: bool,
+    /// Argon2id cost of a password hash: memory in KiB and passes. The defaults are
+    /// OWASP's (19 MiB, 2 passes): about 30 ms of one core per login here. Hashes keep
+    /// their own parameters, so raising these later still accepts old passwords.
+    pub password_memory_kib: u32,
+    pub password_iterations: u32,
+    /// How long an access token (a JWT) is good for, in seconds.
+    pub access_token_secs: u64,
+    /// How long a refresh token is good for, in days; each refresh issues a new one.
+    pub refresh_token_days: u64,
+    /// The key access tokens are signed with (HS256), at least 32 characters. When unset,
+    /// the server makes one and keeps it in the database, so every replica shares it.
+    pub token_secret: Option<String>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            allow_signup: true,
+            password_memory_kib: 19 * 1024,
+            password_iterations: 2,
+            access_token_secs: 15 * 60,
+            refresh_token_days: 30,
+            token_secret: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("allow_signup", &self.allow_signup)
+            .field("password_memory_kib", &self.password_memory_kib)
+            .field("password_iterations", &self.password_iterations)
+            .field("access_token_secs", &self.access_token_secs)
+            .field("refresh_token_days", &self.refresh_token_days)
+            .field(
+                "token_secret",
+                &self.token_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
     }
 }
 

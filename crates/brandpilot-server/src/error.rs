@@ -113,6 +113,15 @@ impl From<AppError> for ApiError {
             AppError::Conflict(message) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message.clone())
             }
+            AppError::InvalidCredentials => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                error.to_string(),
+            ),
+            AppError::SessionEnded => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "session_ended", error.to_string())
+            }
+            AppError::Forbidden(message) => ApiError::forbidden(message.clone()),
             AppError::Store(StoreError::Conflict(_)) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", "this already exists")
             }

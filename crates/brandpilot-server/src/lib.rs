@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod rate_limit;
 mod routes;
+pub mod tokens;
 
 pub use error::{ApiError, ErrorResponse};
 pub use routes::brands::{BrandList, BrandView};
@@ -25,9 +26,9 @@ pub use routes::sources::{SourceList, SourceView};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use brandpilot_app::{Admin, Brandpilot};
+use brandpilot_app::{Accounts, Admin, AppError, Brandpilot};
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -41,6 +42,11 @@ pub type ExtraRoutes = Router<ServerState>;
 pub struct ServerState {
     pub app: Arc<Brandpilot>,
     pub admin: Admin,
+    pub accounts: Accounts,
+    /// Signs and checks access tokens.
+    pub tokens: Arc<tokens::AccessTokens>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<[IpAddr]>,
     pub http: Arc<metrics::HttpMetrics>,
     /// Wakes this process's job workers after a job is queued (none: another process
     /// runs them, and they find the job when they next look).
@@ -51,15 +57,31 @@ pub struct ServerState {
 }
 
 impl ServerState {
-    pub fn new(app: Arc<Brandpilot>) -> Self {
+    /// Everything the handlers need; reads (or makes) the access-token key.
+    pub async fn new(app: Arc<Brandpilot>) -> Result<Self, AppError> {
         let admin = app.admin();
-        Self {
+        let accounts = app.accounts();
+        let tokens = tokens::AccessTokens::new(
+            &accounts.token_secret().await?,
+            accounts.settings().access_token_secs,
+        );
+        let trusted_proxies = app
+            .settings
+            .server
+            .trusted_proxies
+            .iter()
+            .filter_map(|address| address.parse().ok())
+            .collect();
+        Ok(Self {
             app,
             admin,
+            accounts,
+            tokens: Arc::new(tokens),
+            trusted_proxies,
             http: Arc::new(metrics::HttpMetrics::default()),
             jobs: None,
             stopping: tokio_util::sync::CancellationToken::new(),
-        }
+        })
     }
 
     /// The same, waking `jobs` whenever a request queues work.
@@ -90,11 +112,7 @@ pub fn build_router(state: ServerState, extra: Router<ServerState>) -> Router {
             per_minute: settings.per_key_per_minute,
             burst: settings.per_key_burst,
         },
-        trusted_proxies: settings
-            .trusted_proxies
-            .iter()
-            .filter_map(|address| address.parse().ok())
-            .collect(),
+        trusted_proxies: state.trusted_proxies.clone(),
     };
     let body_limit = settings.max_body_kb.max(1) * 1024;
     let (routes, document) =
@@ -132,6 +150,7 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
             header::CONTENT_TYPE,
             HeaderName::from_static("x-api-key"),
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static(auth::WORKSPACE_HEADER),
         ])
         .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
         .max_age(Duration::from_secs(600))

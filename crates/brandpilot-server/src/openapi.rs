@@ -24,14 +24,19 @@ use utoipa_axum::routes;
     info(
         title = "Brandpilot API",
         description = "Brands, their sources and search with citations. Authenticate with an \
-            API key as `Authorization: Bearer <key>` (or `X-Api-Key: <key>`); each operation \
-            names the scope it needs. Every error has the body \
+            API key as `Authorization: Bearer <key>` (or `X-Api-Key: <key>`), or as a \
+            signed-in person with the access token from `POST /api/v1/auth/login` as \
+            `Authorization: Bearer <token>` (acting in the workspace named by `X-Workspace-Id`, \
+            else your first). Each operation names the permission it needs: a key must hold \
+            it as a scope; a person's role grants it (viewer: reading and search; editor: \
+            also writing; owner: also the audit trail). Every error has the body \
             `{\"error\":{\"code\",\"message\",\"request_id\"}}`.",
     ),
     modifiers(&ApiKeyScheme),
     components(schemas(ErrorResponse, ErrorDetail)),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
+        (name = "accounts", description = "Sign-up, sign-in sessions and the audit trail"),
         (name = "brands", description = "Brands of the caller's workspace"),
         (name = "sources", description = "What a brand's knowledge base was built from"),
         (name = "search", description = "Passages with citations"),

@@ -140,6 +140,16 @@ impl Store {
         dispatch!(self, s => s.membership_role(workspace, user).await)
     }
 
+    /// Makes the user a member of the workspace with `role`, or changes their role.
+    pub async fn put_membership(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+        role: &str,
+    ) -> Result<()> {
+        dispatch!(self, s => s.put_membership(workspace, user, role).await)
+    }
+
     /// Starts a sign-in session whose first refresh token hashes to `token_hash`.
     pub async fn start_refresh_family(
         &self,

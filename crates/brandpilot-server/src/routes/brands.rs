@@ -7,7 +7,7 @@ use crate::{ApiError, ServerState};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use brandpilot_app::Scope;
+use brandpilot_app::{RequestOrigin, Scope};
 use brandpilot_core::BrandId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -118,12 +118,24 @@ pub(crate) async fn get_brand(
 pub(crate) async fn delete_brand(
     State(state): State<ServerState>,
     caller: Caller,
+    origin: RequestOrigin,
     ApiPath(brand_id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Scope::BrandsWrite)?;
-    state
+    let brand = state
         .app
-        .delete_brand(caller.workspace, BrandId(brand_id))
+        .brand_by_id(caller.workspace, BrandId(brand_id))
         .await?;
+    state.app.delete_brand(caller.workspace, brand.id).await?;
+    let detail = serde_json::json!({ "name": brand.name });
+    caller
+        .audit(
+            &state,
+            &origin,
+            "brand.delete",
+            format!("brand:{brand_id}"),
+            detail,
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,6 +2,7 @@
 //! `utoipa_axum::routes!`, so the router and the OpenAPI document come from one declaration
 //! and cannot drift apart.
 
+pub(crate) mod accounts;
 pub(crate) mod brands;
 pub(crate) mod health;
 pub(crate) mod jobs;
@@ -20,6 +21,12 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes));
     OpenApiRouter::new()
         .merge(uploads)
+        .routes(routes!(accounts::sign_up))
+        .routes(routes!(accounts::log_in))
+        .routes(routes!(accounts::refresh))
+        .routes(routes!(accounts::log_out))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::audit_trail))
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::job_events))
         .routes(routes!(brands::list_brands, brands::create_brand))

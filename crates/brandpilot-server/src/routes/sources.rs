@@ -7,7 +7,7 @@ use crate::{ApiError, ServerState};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use brandpilot_app::Scope;
+use brandpilot_app::{RequestOrigin, Scope};
 use brandpilot_core::{BrandId, SourceId};
 use brandpilot_store::SourceRecord;
 use serde::{Deserialize, Serialize};
@@ -96,6 +96,7 @@ pub(crate) async fn list_sources(
 pub(crate) async fn delete_source(
     State(state): State<ServerState>,
     caller: Caller,
+    origin: RequestOrigin,
     ApiPath((brand_id, source_id)): ApiPath<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Scope::SourcesWrite)?;
@@ -104,5 +105,15 @@ pub(crate) async fn delete_source(
         .brand_by_id(caller.workspace, BrandId(brand_id))
         .await?;
     state.app.remove_source(&brand, SourceId(source_id)).await?;
+    let detail = serde_json::json!({ "brand_id": brand_id });
+    caller
+        .audit(
+            &state,
+            &origin,
+            "source.delete",
+            format!("source:{source_id}"),
+            detail,
+        )
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

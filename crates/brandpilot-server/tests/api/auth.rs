@@ -72,7 +72,12 @@ async fn the_x_api_key_header_works_and_a_revoked_key_stops_working() {
         .id;
     app.app
         .admin()
-        .revoke_api_key(app.workspace, id)
+        .revoke_api_key(
+            app.workspace,
+            id,
+            &brandpilot_app::Actor::Cli,
+            &Default::default(),
+        )
         .await
         .unwrap();
     let response = app

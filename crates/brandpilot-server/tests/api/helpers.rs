@@ -37,6 +37,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings), extra: ExtraR
         ..Settings::default()
     };
     settings.embedder.kind = EmbedderKind::Hashing;
+    // The cheapest argon2id cost: tests sign in often, and the cost is not what they test.
+    settings.auth.password_memory_kib = 64;
+    settings.auth.password_iterations = 1;
     configure(&mut settings);
     let app = Arc::new(
         Brandpilot::open(settings, PdfRunner::InProcess)
@@ -46,7 +49,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings), extra: ExtraR
     let workspace = app.workspace;
     let key = app
         .admin()
-        .create_api_key(workspace, "test key", &Scope::ALL)
+        .create_api_key(
+            workspace,
+            "test key",
+            &Scope::ALL,
+            &brandpilot_app::Actor::Cli,
+            &Default::default(),
+        )
         .await
         .unwrap()
         .secret;
@@ -60,7 +69,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings), extra: ExtraR
             ..brandpilot_jobs::RunnerConfig::default()
         },
     );
-    let state = ServerState::new(app.clone()).with_jobs(runner.waker());
+    let state = ServerState::new(app.clone())
+        .await
+        .unwrap()
+        .with_jobs(runner.waker());
     let stopping = state.stopping.clone();
     let router = build_router(state, extra);
     let (shutdown, stopped) = oneshot::channel::<()>();
@@ -105,7 +117,13 @@ impl TestApp {
     pub async fn key_with(&self, scopes: &[Scope]) -> String {
         self.app
             .admin()
-            .create_api_key(self.workspace, "narrow key", scopes)
+            .create_api_key(
+                self.workspace,
+                "narrow key",
+                scopes,
+                &brandpilot_app::Actor::Cli,
+                &Default::default(),
+            )
             .await
             .unwrap()
             .secret
@@ -117,7 +135,13 @@ impl TestApp {
         let key = self
             .app
             .admin()
-            .create_api_key(workspace, "other key", &Scope::ALL)
+            .create_api_key(
+                workspace,
+                "other key",
+                &Scope::ALL,
+                &brandpilot_app::Actor::Cli,
+                &Default::default(),
+            )
             .await
             .unwrap()
             .secret;
@@ -226,3 +250,55 @@ pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) 
     assert!(!body["error"]["message"].as_str().unwrap().is_empty());
     body
 }
+
+/// A signed-in person: their tokens as `/auth/signup` or `/auth/login` gave them.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: i64,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Person {
+    fn from_session(body: &Value) -> Self {
+        Person {
+            id: body["user"]["id"].as_i64().unwrap(),
+            access: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+impl TestApp {
+    /// Signs up `email` with a fixed password; panics unless the server answers 201.
+    pub async fn sign_up(&self, email: &str) -> Person {
+        let response = self
+            .client
+            .post(self.url("/api/v1/auth/signup"))
+            .json(&serde_json::json!({ "email": email, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        Person::from_session(&response.json().await.unwrap())
+    }
+
+    /// Signs in `email` with `password`; the response as it came.
+    pub async fn log_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn log_in_ok(&self, email: &str) -> Person {
+        let response = self.log_in(email, PASSWORD).await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        Person::from_session(&response.json().await.unwrap())
+    }
+}
+
+/// The password [`TestApp::sign_up`] uses.
+pub const PASSWORD: &str = "correct horse battery";

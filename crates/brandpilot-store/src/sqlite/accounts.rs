@@ -114,6 +114,25 @@ impl SqliteStore {
         row.map(|row| Ok(row.try_get("role")?)).transpose()
     }
 
+    pub async fn put_membership(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+        role: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(workspace.0)
+        .bind(user.0)
+        .bind(role)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn start_refresh_family(
         &self,
         user: UserId,

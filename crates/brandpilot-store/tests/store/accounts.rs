@@ -32,6 +32,22 @@ async fn a_user_owns_their_new_workspace_and_an_email_is_one_account() {
     );
     let other = store.ensure_workspace("other").await.unwrap();
     assert_eq!(store.membership_role(other, ada.id).await.unwrap(), None);
+    store.put_membership(other, ada.id, "viewer").await.unwrap();
+    store.put_membership(other, ada.id, "editor").await.unwrap();
+    assert_eq!(
+        store.membership_role(other, ada.id).await.unwrap(),
+        Some("editor".into())
+    );
+    assert!(
+        store.put_membership(other, ada.id, "admin").await.is_err(),
+        "roles are checked by the schema"
+    );
+    let all = store.memberships(ada.id).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        all[0].workspace, workspace,
+        "the personal workspace comes first"
+    );
 
     let found = store
         .user_credentials("ada@example.com")

@@ -2,7 +2,7 @@
 //! once, at creation; only its hash is stored.
 
 use anyhow::Result;
-use brandpilot_app::{Admin, Scope, Settings};
+use brandpilot_app::{Actor, Admin, RequestOrigin, Scope, Settings};
 use clap::{Args, Subcommand};
 use std::process::ExitCode;
 
@@ -56,7 +56,15 @@ pub async fn run(settings: Settings, args: KeysArgs) -> Result<ExitCode> {
                     .map(|s| s.parse::<Scope>())
                     .collect::<Result<Vec<_>, _>>()?
             };
-            let created = app.create_api_key(workspace, &name, &scopes).await?;
+            let created = app
+                .create_api_key(
+                    workspace,
+                    &name,
+                    &scopes,
+                    &Actor::Cli,
+                    &RequestOrigin::default(),
+                )
+                .await?;
             if json {
                 println!(
                     "{}",
@@ -109,7 +117,8 @@ pub async fn run(settings: Settings, args: KeysArgs) -> Result<ExitCode> {
             }
         }
         KeysAction::Revoke { id } => {
-            app.revoke_api_key(workspace, id).await?;
+            app.revoke_api_key(workspace, id, &Actor::Cli, &RequestOrigin::default())
+                .await?;
             println!("revoked API key {id}");
         }
     }

@@ -63,7 +63,9 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
         Arc::new(brandpilot_app::uploads::IngestJobs { app: app.clone() }),
         runner_config(&app.settings.jobs),
     );
-    let state = ServerState::new(app.clone()).with_jobs(runner.waker());
+    let state = ServerState::new(app.clone())
+        .await?
+        .with_jobs(runner.waker());
     let stopping = state.stopping.clone();
     let router = build_router(state, brandpilot_server::ExtraRoutes::new());
     serve(listener, router, async move {
