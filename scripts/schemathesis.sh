@@ -35,10 +35,13 @@ address=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/serve.out")
 [ -n "$address" ] || { cat "$work/serve.log" >&2; exit 1; }
 
 status=0
+# One worker: on Python 3.11.7 two threads parsing source at once (hypothesis describes its
+# filters by parsing their source) can trip CPython's "AST constructor recursion depth
+# mismatch" SystemError (a CPython bug fixed in later 3.11 releases), failing the run at random.
 timeout 600 "$venv/bin/schemathesis" run "$address/api/v1/openapi.json" \
     --url "$address" -H "Authorization: Bearer $key" \
     --checks all --exclude-checks positive_data_acceptance \
-    -n 30 --seed 1 --generation-database none --workers 2 --no-color \
+    -n 30 --seed 1 --generation-database none --workers 1 --no-color \
     --report junit --report-junit-path "${CARGO_TARGET_DIR:-target}/schemathesis.xml" || status=$?
 if grep -q '"level":"ERROR"' "$work/serve.log"; then
     echo "the server logged errors during the run:" >&2

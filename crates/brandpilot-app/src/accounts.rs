@@ -304,10 +304,13 @@ impl Accounts {
         }
     }
 
-    /// Ends the session a refresh token belongs to. Ending an ended session is fine.
+    /// Ends the session a refresh token belongs to. Ending an ended session is fine;
+    /// something that cannot be a refresh token is a client's mistake, and said so.
     pub async fn log_out(&self, refresh_token: &str, origin: &RequestOrigin) -> Result<()> {
         let Some(hash) = token_hash(refresh_token) else {
-            return Ok(());
+            return Err(AppError::InvalidInput(
+                "this is not a refresh token (they begin with `bpr_`)".into(),
+            ));
         };
         if let Some(user) = self.store.revoke_refresh_family(&hash).await? {
             self.record_for_member(user, &Actor::User(user), "logout", origin)

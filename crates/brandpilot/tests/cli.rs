@@ -290,6 +290,46 @@ fn serve_answers_with_a_key_and_stops_cleanly_on_sigterm() {
     );
     assert_eq!(passage["citation"], "Refunds");
 
+    // A person signs up, fails once, logs in and refreshes; none of their secrets may
+    // reach the log.
+    let password = "a password nobody logs";
+    let signup: serde_json::Value = client
+        .post(format!("{address}/api/v1/auth/signup"))
+        .json(&serde_json::json!({ "email": "ada@example.com", "password": password }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let wrong = client
+        .post(format!("{address}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": "ada@example.com", "password": "guess-the-pass" }))
+        .send()
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let refreshed: serde_json::Value = client
+        .post(format!("{address}/api/v1/auth/refresh"))
+        .json(&serde_json::json!({ "refresh_token": signup["refresh_token"] }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let me = client
+        .get(format!("{address}/api/v1/me"))
+        .bearer_auth(refreshed["access_token"].as_str().unwrap())
+        .send()
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let secrets: Vec<String> = [
+        password,
+        "guess-the-pass",
+        signup["access_token"].as_str().unwrap(),
+        signup["refresh_token"].as_str().unwrap(),
+        refreshed["access_token"].as_str().unwrap(),
+        refreshed["refresh_token"].as_str().unwrap(),
+    ]
+    .map(str::to_owned)
+    .into();
+
     // Keys are managed while the server holds the indexes; a revoked key stops at once.
     let out = run(brandpilot(&data).args(["keys", "create", "--name", "temp", "--json"]));
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -327,6 +367,13 @@ fn serve_answers_with_a_key_and_stops_cleanly_on_sigterm() {
     assert!(output.status.success(), "{:?}: {log}", output.status);
     assert!(log.contains("Brandpilot stopped"), "{log}");
     assert!(!log.contains(&key), "a key reached the log");
+    for secret in &secrets {
+        assert!(!log.contains(secret.as_str()), "{secret:?} reached the log");
+    }
+    assert!(
+        log.contains("/api/v1/auth/login"),
+        "requests are logged: {log}"
+    );
 }
 
 /// A backup taken while the server runs restores into a new data directory with the same

@@ -18,14 +18,23 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignUp {
-    /// Your email address; one account per address.
-    #[schema(max_length = 254, example = "ada@example.com")]
+    /// Your email address; one account per address (case does not matter).
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\s\u0000-\u001f\u007f-\u009f]+@[^@\s.\u0000-\u001f\u007f-\u009f]+(\.[^@\s.\u0000-\u001f\u007f-\u009f]+)+$",
+        example = "ada@example.com"
+    )]
     pub email: String,
-    /// At least 8 and at most 256 characters.
-    #[schema(min_length = 8, max_length = 256)]
+    /// At least 8 and at most 256 characters, not only spaces.
+    #[schema(min_length = 8, max_length = 256, pattern = r"\S")]
     pub password: String,
-    /// How others see you; defaults to the part of the email before `@`.
-    #[schema(max_length = 100)]
+    /// How others see you; defaults to the part of the email before `@`. 1–100
+    /// characters, not blank, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub display_name: Option<String>,
 }
 
@@ -42,7 +51,7 @@ pub struct LogIn {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from the last sign-in or refresh.
-    #[schema(max_length = 64)]
+    #[schema(pattern = r"^bpr_[A-Za-z0-9_-]{43}$")]
     pub refresh_token: String,
 }
 
@@ -170,7 +179,7 @@ pub(crate) async fn refresh(
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "Logged out (also when the session had already ended)"),
-        (status = 400, body = ErrorResponse),
+        (status = 400, description = "Not a refresh token", body = ErrorResponse),
         (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
         (status = 429, body = ErrorResponse), (status = 500, body = ErrorResponse),
         (status = 503, body = ErrorResponse),

@@ -177,6 +177,14 @@ async fn logging_out_ends_the_session() {
         assert_eq!(response.status(), 204, "logging out twice is fine");
     }
     assert_error(refresh(&app, &ada.refresh).await, 401, "session_ended").await;
+    let garbage = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .json(&json!({ "refresh_token": "x".repeat(65) }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(garbage, 400, "invalid_request").await;
 }
 
 #[tokio::test]
