@@ -17,10 +17,11 @@ pub mod sqlite;
 pub use error::{Result, StoreError};
 pub use records::{
     ApiKeyRecord, AuditEntry, Brand, CacheEntry, CacheScope, ChunkForIndex, ClaimedJob, Enqueued,
-    IndexHighMarks, JobLane, JobRecord, JobRun, JobStatus, LlmCallOutcome, Membership, NewApiKey,
-    NewAuditEntry, NewCacheEntry, NewChunk, NewJob, NewLlmCall, NewSource, NewUser, QueueStats,
-    RefreshRotation, SourceRecord, SourceUpdate, SourceWrite, StoredChunk, StoredLlmCall, Upload,
-    UsageGroup, UsageQuery, UsageRow, User, UserCredentials,
+    IndexHighMarks, Invitation, InvitationAcceptance, JobLane, JobRecord, JobRun, JobStatus,
+    LlmCallOutcome, Member, Membership, MembershipChange, NewApiKey, NewAuditEntry, NewCacheEntry,
+    NewChunk, NewInvitation, NewJob, NewLlmCall, NewSource, NewUser, QueueStats, RefreshRotation,
+    SourceRecord, SourceUpdate, SourceWrite, StoredChunk, StoredLlmCall, Upload, UsageGroup,
+    UsageQuery, UsageRow, User, UserCredentials,
 };
 
 use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, UserId, WorkspaceId};
@@ -148,6 +149,65 @@ impl Store {
         role: &str,
     ) -> Result<()> {
         dispatch!(self, s => s.put_membership(workspace, user, role).await)
+    }
+
+    /// Creates a workspace owned by `owner`, in one transaction; [`StoreError::Conflict`]
+    /// when the name is taken.
+    pub async fn create_owned_workspace(&self, name: &str, owner: UserId) -> Result<WorkspaceId> {
+        dispatch!(self, s => s.create_owned_workspace(name, owner).await)
+    }
+
+    /// A workspace's members, oldest first.
+    pub async fn list_members(&self, workspace: WorkspaceId) -> Result<Vec<Member>> {
+        dispatch!(self, s => s.list_members(workspace).await)
+    }
+
+    /// Changes a member's role, unless that would leave the workspace without an owner.
+    pub async fn change_member_role(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+        role: &str,
+    ) -> Result<MembershipChange> {
+        dispatch!(self, s => s.change_member_role(workspace, user, role).await)
+    }
+
+    /// Removes a member, unless they are the workspace's last owner.
+    pub async fn remove_member(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> Result<MembershipChange> {
+        dispatch!(self, s => s.remove_member(workspace, user).await)
+    }
+
+    pub async fn create_invitation(&self, invitation: &NewInvitation) -> Result<Invitation> {
+        dispatch!(self, s => s.create_invitation(invitation).await)
+    }
+
+    /// Invitations neither accepted, revoked nor expired at `now_ms`.
+    pub async fn pending_invitations(
+        &self,
+        workspace: WorkspaceId,
+        now_ms: i64,
+    ) -> Result<Vec<Invitation>> {
+        dispatch!(self, s => s.pending_invitations(workspace, now_ms).await)
+    }
+
+    /// Revokes a pending invitation of this workspace; false when there is none.
+    pub async fn revoke_invitation(&self, workspace: WorkspaceId, id: i64) -> Result<bool> {
+        dispatch!(self, s => s.revoke_invitation(workspace, id).await)
+    }
+
+    /// Spends an invitation for `user` (whose account has `email`), in one transaction.
+    pub async fn accept_invitation(
+        &self,
+        token_hash: &[u8; 32],
+        user: UserId,
+        email: &str,
+        now_ms: i64,
+    ) -> Result<InvitationAcceptance> {
+        dispatch!(self, s => s.accept_invitation(token_hash, user, email, now_ms).await)
     }
 
     /// Starts a sign-in session whose first refresh token hashes to `token_hash`.

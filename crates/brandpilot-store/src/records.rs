@@ -508,3 +508,59 @@ pub struct AuditEntry {
     pub entry: NewAuditEntry,
     pub created_at_ms: i64,
 }
+
+/// A member of a workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub user: User,
+    pub role: String,
+    pub joined_at_ms: i64,
+}
+
+/// What a guarded change to a membership did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MembershipChange {
+    Done,
+    /// No such member in the workspace.
+    NotMember,
+    /// Refused: the workspace would be left without an owner.
+    LastOwner,
+}
+
+/// An invitation to store.
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub workspace: WorkspaceId,
+    pub email: String,
+    pub role: String,
+    pub token_hash: [u8; 32],
+    pub invited_by: Option<UserId>,
+    pub expires_at_ms: i64,
+}
+
+/// A stored invitation (never its token).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invitation {
+    pub id: i64,
+    pub workspace: WorkspaceId,
+    pub email: String,
+    pub role: String,
+    pub invited_by: Option<UserId>,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// What presenting an invitation token did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InvitationAcceptance {
+    /// The person is now a member (or already was, keeping their role).
+    Joined {
+        workspace: WorkspaceId,
+        role: String,
+    },
+    /// The invitation is for another email address.
+    WrongEmail,
+    /// Accepted before, revoked or expired.
+    Ended,
+    Unknown,
+}

@@ -25,6 +25,7 @@ mod accounts;
 mod embeddings;
 mod jobs;
 mod llm;
+mod members;
 
 /// The schema's migrations in order, embedded at compile time. Listed by hand instead of
 /// `sqlx::migrate!`: that macro needs sqlx's `macros` feature, which builds SQLite (and,
@@ -56,6 +57,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "accounts",
         include_str!("../migrations/sqlite/0006_accounts.sql"),
+    ),
+    (
+        7,
+        "invitations",
+        include_str!("../migrations/sqlite/0007_invitations.sql"),
     ),
 ];
 

@@ -3,7 +3,10 @@
 
 use super::open;
 use brandpilot_core::WorkspaceId;
-use brandpilot_store::{NewAuditEntry, NewUser, RefreshRotation, StoreError};
+use brandpilot_store::{
+    InvitationAcceptance, MembershipChange, NewAuditEntry, NewInvitation, NewUser, RefreshRotation,
+    StoreError,
+};
 
 fn new_user(email: &str, workspace: &str) -> NewUser {
     NewUser {
@@ -270,5 +273,167 @@ async fn a_server_secret_is_made_once_and_then_kept() {
     assert_eq!(
         store.server_secret("other", &[3; 4]).await.unwrap(),
         vec![3; 4]
+    );
+}
+
+#[tokio::test]
+async fn a_workspace_never_loses_its_last_owner() {
+    let (_dir, store) = open().await;
+    let (ada, _) = store
+        .create_user(&new_user("ada@example.com", "ada"))
+        .await
+        .unwrap();
+    let (bob, _) = store
+        .create_user(&new_user("bob@example.com", "bob"))
+        .await
+        .unwrap();
+    let shared = store
+        .create_owned_workspace("shared", ada.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.create_owned_workspace("shared", bob.id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .put_membership(shared, bob.id, "editor")
+        .await
+        .unwrap();
+    let members = store.list_members(shared).await.unwrap();
+    let roles: Vec<_> = members
+        .iter()
+        .map(|m| (m.user.email.as_str(), m.role.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [("ada@example.com", "owner"), ("bob@example.com", "editor")]
+    );
+
+    // The only owner can neither step down nor leave.
+    assert_eq!(
+        store
+            .change_member_role(shared, ada.id, "editor")
+            .await
+            .unwrap(),
+        MembershipChange::LastOwner
+    );
+    assert_eq!(
+        store.remove_member(shared, ada.id).await.unwrap(),
+        MembershipChange::LastOwner
+    );
+    assert_eq!(
+        store.membership_role(shared, ada.id).await.unwrap(),
+        Some("owner".into()),
+        "a refused change changes nothing"
+    );
+    // With a second owner, either may go.
+    assert_eq!(
+        store
+            .change_member_role(shared, bob.id, "owner")
+            .await
+            .unwrap(),
+        MembershipChange::Done
+    );
+    assert_eq!(
+        store.remove_member(shared, ada.id).await.unwrap(),
+        MembershipChange::Done
+    );
+    assert_eq!(store.membership_role(shared, ada.id).await.unwrap(), None);
+    assert_eq!(
+        store.remove_member(shared, ada.id).await.unwrap(),
+        MembershipChange::NotMember
+    );
+    assert_eq!(
+        store
+            .change_member_role(shared, ada.id, "viewer")
+            .await
+            .unwrap(),
+        MembershipChange::NotMember
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_is_good_once_for_its_email_until_it_expires() {
+    let (_dir, store) = open().await;
+    let (ada, home) = store
+        .create_user(&new_user("ada@example.com", "ada"))
+        .await
+        .unwrap();
+    let (bob, _) = store
+        .create_user(&new_user("bob@example.com", "bob"))
+        .await
+        .unwrap();
+    let invite = |hash: u8, expires_at_ms: i64| NewInvitation {
+        workspace: home,
+        email: "bob@example.com".into(),
+        role: "viewer".into(),
+        token_hash: [hash; 32],
+        invited_by: Some(ada.id),
+        expires_at_ms,
+    };
+    let far = i64::MAX / 2;
+    let first = store.create_invitation(&invite(1, far)).await.unwrap();
+    store.create_invitation(&invite(2, 500)).await.unwrap();
+    let revoked = store.create_invitation(&invite(3, far)).await.unwrap();
+    let pending = store.pending_invitations(home, 1_000).await.unwrap();
+    assert_eq!(pending.len(), 2, "the expired one is not pending");
+    assert!(store.revoke_invitation(home, revoked.id).await.unwrap());
+    assert!(!store.revoke_invitation(home, revoked.id).await.unwrap());
+    let other = store.ensure_workspace("other").await.unwrap();
+    assert!(!store.revoke_invitation(other, first.id).await.unwrap());
+    assert_eq!(
+        store.pending_invitations(home, 1_000).await.unwrap(),
+        vec![first.clone()]
+    );
+
+    // Someone else signed in cannot use Bob's invitation.
+    assert_eq!(
+        store
+            .accept_invitation(&[1; 32], ada.id, "ada@example.com", 1_000)
+            .await
+            .unwrap(),
+        InvitationAcceptance::WrongEmail
+    );
+    for (hash, expected) in [
+        (2, InvitationAcceptance::Ended),
+        (3, InvitationAcceptance::Ended),
+        (9, InvitationAcceptance::Unknown),
+    ] {
+        assert_eq!(
+            store
+                .accept_invitation(&[hash; 32], bob.id, "bob@example.com", 1_000)
+                .await
+                .unwrap(),
+            expected
+        );
+    }
+    assert_eq!(
+        store
+            .accept_invitation(&[1; 32], bob.id, "bob@example.com", 1_000)
+            .await
+            .unwrap(),
+        InvitationAcceptance::Joined {
+            workspace: home,
+            role: "viewer".into()
+        }
+    );
+    assert_eq!(
+        store.membership_role(home, bob.id).await.unwrap(),
+        Some("viewer".into())
+    );
+    assert_eq!(
+        store
+            .accept_invitation(&[1; 32], bob.id, "bob@example.com", 1_000)
+            .await
+            .unwrap(),
+        InvitationAcceptance::Ended,
+        "good once"
+    );
+    assert!(
+        store
+            .pending_invitations(home, 1_000)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
