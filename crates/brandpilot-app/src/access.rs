@@ -29,10 +29,15 @@ pub enum Scope {
     Search,
     JobsRead,
     AuditRead,
+    MembersRead,
+    /// Invite, change roles, remove members. People only: no API key holds it.
+    MembersManage,
+    /// Create, list and revoke API keys. People only: a leaked key cannot mint more.
+    KeysManage,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 10] = [
         Scope::BrandsRead,
         Scope::BrandsWrite,
         Scope::SourcesRead,
@@ -40,7 +45,22 @@ impl Scope {
         Scope::Search,
         Scope::JobsRead,
         Scope::AuditRead,
+        Scope::MembersRead,
+        Scope::MembersManage,
+        Scope::KeysManage,
     ];
+
+    /// The scopes an API key may hold: all but the people-only ones.
+    pub fn for_keys() -> Vec<Scope> {
+        Scope::ALL
+            .into_iter()
+            .filter(|scope| scope.key_may_hold())
+            .collect()
+    }
+
+    pub fn key_may_hold(self) -> bool {
+        !matches!(self, Scope::MembersManage | Scope::KeysManage)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,6 +71,9 @@ impl Scope {
             Scope::Search => "search",
             Scope::JobsRead => "jobs:read",
             Scope::AuditRead => "audit:read",
+            Scope::MembersRead => "members:read",
+            Scope::MembersManage => "members:manage",
+            Scope::KeysManage => "keys:manage",
         }
     }
 }
@@ -82,9 +105,10 @@ impl FromStr for Scope {
 pub enum Role {
     /// Reads brands, sources, jobs and searches.
     Viewer,
-    /// A viewer who also adds, changes and deletes brands and sources.
+    /// A viewer who also adds, changes and deletes brands and sources, and makes API keys
+    /// with at most their own permissions.
     Editor,
-    /// An editor who also reads the audit trail (and, later, manages members and keys).
+    /// An editor who also manages members and reads the audit trail.
     Owner,
 }
 
@@ -100,9 +124,13 @@ impl Role {
     /// What a member in this role may do, in the same terms as an API key's scopes.
     pub fn allows(self, scope: Scope) -> bool {
         match scope {
-            Scope::BrandsRead | Scope::SourcesRead | Scope::Search | Scope::JobsRead => true,
-            Scope::BrandsWrite | Scope::SourcesWrite => self >= Role::Editor,
-            Scope::AuditRead => self == Role::Owner,
+            Scope::BrandsRead
+            | Scope::SourcesRead
+            | Scope::Search
+            | Scope::JobsRead
+            | Scope::MembersRead => true,
+            Scope::BrandsWrite | Scope::SourcesWrite | Scope::KeysManage => self >= Role::Editor,
+            Scope::AuditRead | Scope::MembersManage => self == Role::Owner,
         }
     }
 }
@@ -238,6 +266,11 @@ impl Admin {
         origin: &RequestOrigin,
     ) -> Result<CreatedApiKey> {
         let name = checked_name("key", name)?;
+        if let Some(scope) = scopes.iter().find(|scope| !scope.key_may_hold()) {
+            return Err(AppError::InvalidInput(format!(
+                "an API key cannot hold `{scope}`: only people manage members and keys"
+            )));
+        }
         if scopes.is_empty() {
             return Err(AppError::InvalidInput(
                 "an API key needs at least one scope".into(),

@@ -45,7 +45,7 @@ pub enum Actor {
 }
 
 impl Actor {
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Actor::User(id) => format!("user:{id}"),
             Actor::Key(prefix) => format!("key:{prefix}"),
@@ -125,6 +125,10 @@ impl Accounts {
             .store
             .server_secret("access_token_key", &candidate)
             .await?)
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
     }
 
     pub fn settings(&self) -> &AuthSettings {
@@ -522,7 +526,7 @@ pub(crate) async fn record(store: &Store, event: &AuditEvent<'_>, origin: &Reque
 }
 
 /// Trimmed, lower-cased, and shaped like an address: one `@`, a dotted domain, no spaces.
-fn normalized_email(email: &str) -> Result<String> {
+pub(crate) fn normalized_email(email: &str) -> Result<String> {
     let email = email.trim().to_lowercase();
     let invalid =
         || AppError::InvalidInput("give a valid email address, like ada@example.com".into());

@@ -19,6 +19,10 @@ pub enum AppError {
     ApiKeyNotFound(i64),
     #[error("no job {0} in this workspace")]
     JobNotFound(i64),
+    #[error("user {0} is not a member of this workspace")]
+    MemberNotFound(i64),
+    #[error("no such invitation, or it was used, revoked or has expired")]
+    InvitationNotFound,
     #[error("{0}")]
     InvalidInput(String),
     #[error("{0}")]
@@ -63,6 +67,7 @@ impl Fault for AppError {
             AppError::UnknownBrand(_) | AppError::UnknownSource(_) => FaultKind::User,
             AppError::BrandNotFound(_) | AppError::ApiKeyNotFound(_) => FaultKind::User,
             AppError::JobNotFound(_) => FaultKind::User,
+            AppError::MemberNotFound(_) | AppError::InvitationNotFound => FaultKind::User,
             AppError::InvalidInput(_) | AppError::Conflict(_) => FaultKind::User,
             AppError::InvalidCredentials | AppError::SessionEnded => FaultKind::User,
             AppError::Forbidden(_) => FaultKind::User,

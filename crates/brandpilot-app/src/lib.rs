@@ -25,6 +25,7 @@ mod sources;
 mod sync;
 pub mod telemetry;
 pub mod uploads;
+pub mod workspaces;
 
 pub use access::{Admin, ApiKey, CreatedApiKey, Role, Scope};
 pub use accounts::{Accounts, Actor, AuditEvent, RequestOrigin, Session};

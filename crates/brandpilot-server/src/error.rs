@@ -109,6 +109,9 @@ impl From<AppError> for ApiError {
             AppError::UnknownSource(_) | AppError::ApiKeyNotFound(_) | AppError::JobNotFound(_) => {
                 ApiError::not_found(error.to_string())
             }
+            AppError::MemberNotFound(_) | AppError::InvitationNotFound => {
+                ApiError::not_found(error.to_string())
+            }
             AppError::InvalidInput(message) => ApiError::invalid(message.clone()),
             AppError::Conflict(message) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message.clone())

@@ -29,7 +29,7 @@ use utoipa_axum::routes;
             `Authorization: Bearer <token>` (acting in the workspace named by `X-Workspace-Id`, \
             else your first). Each operation names the permission it needs: a key must hold \
             it as a scope; a person's role grants it (viewer: reading and search; editor: \
-            also writing; owner: also the audit trail). Every error has the body \
+            also writing and making API keys; owner: also members and the audit trail). Every error has the body \
             `{\"error\":{\"code\",\"message\",\"request_id\"}}`.",
     ),
     modifiers(&ApiKeyScheme),
@@ -37,6 +37,7 @@ use utoipa_axum::routes;
     tags(
         (name = "health", description = "Liveness and readiness probes"),
         (name = "accounts", description = "Sign-up, sign-in sessions and the audit trail"),
+        (name = "workspaces", description = "Workspaces, their members, invitations and API keys"),
         (name = "brands", description = "Brands of the caller's workspace"),
         (name = "sources", description = "What a brand's knowledge base was built from"),
         (name = "search", description = "Passages with citations"),
@@ -104,6 +105,7 @@ fn declare_shared_responses(document: &mut Document) {
             &mut item.get,
             &mut item.post,
             &mut item.put,
+            &mut item.patch,
             &mut item.delete,
         ]
         .into_iter()

@@ -6,6 +6,8 @@ pub(crate) mod accounts;
 pub(crate) mod brands;
 pub(crate) mod health;
 pub(crate) mod jobs;
+pub(crate) mod keys;
+pub(crate) mod members;
 pub(crate) mod search;
 pub(crate) mod sources;
 pub(crate) mod uploads;
@@ -27,6 +29,14 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         .routes(routes!(accounts::log_out))
         .routes(routes!(accounts::me))
         .routes(routes!(accounts::audit_trail))
+        .routes(routes!(members::create_workspace))
+        .routes(routes!(members::list_members))
+        .routes(routes!(members::change_role, members::remove_member))
+        .routes(routes!(members::invite, members::list_invitations))
+        .routes(routes!(members::revoke_invitation))
+        .routes(routes!(members::accept_invitation))
+        .routes(routes!(keys::list_keys, keys::create_key))
+        .routes(routes!(keys::revoke_key))
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::job_events))
         .routes(routes!(brands::list_brands, brands::create_brand))

@@ -52,7 +52,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings), extra: ExtraR
         .create_api_key(
             workspace,
             "test key",
-            &Scope::ALL,
+            &Scope::for_keys(),
             &brandpilot_app::Actor::Cli,
             &Default::default(),
         )
@@ -138,7 +138,7 @@ impl TestApp {
             .create_api_key(
                 workspace,
                 "other key",
-                &Scope::ALL,
+                &Scope::for_keys(),
                 &brandpilot_app::Actor::Cli,
                 &Default::default(),
             )

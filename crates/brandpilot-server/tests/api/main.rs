@@ -10,6 +10,7 @@ mod errors;
 mod headers;
 mod health;
 mod limits;
+mod members;
 mod metrics;
 mod openapi;
 mod search;

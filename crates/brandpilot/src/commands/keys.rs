@@ -49,7 +49,7 @@ pub async fn run(settings: Settings, args: KeysArgs) -> Result<ExitCode> {
     match args.action {
         KeysAction::Create { name, scopes, json } => {
             let scopes = if scopes.is_empty() {
-                Scope::ALL.to_vec()
+                Scope::for_keys()
             } else {
                 scopes
                     .iter()
