@@ -15,4 +15,5 @@ mod metrics;
 mod openapi;
 mod search;
 mod shutdown;
+mod tenancy;
 mod uploads;

@@ -1,0 +1,501 @@
+//! The tenancy walk: every operation of the API, called by people and keys of another
+//! workspace, by a viewer, by a narrow key, without credentials and with forged ones.
+//!
+//! Workspace A (Alice's) holds a brand, a source, a finished job, members, a key and an
+//! invitation, every name in it carrying a canary. Mallory owns workspace B. For each
+//! operation: Mallory (signed in or with B's key) gets 404 for A's ids and never a byte of
+//! A's data (no canary in any body); asking to act in A she is refused 403; a viewer of A
+//! gets 403 exactly when the operation needs more than a viewer may do; a key holding only
+//! `search` gets 403 for everything else; no credential is 401. The coverage guard makes
+//! the walk cover the whole OpenAPI document, so a new operation without a case fails here.
+
+use crate::helpers::{JsonOk, Person, TestApp, spawn_app};
+use brandpilot_app::{Role, Scope};
+use reqwest::Method;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+const CANARY: &str = "cnry-a-5f1e";
+
+/// Operations that need no credential.
+const PUBLIC: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/api/v1/auth/signup",
+    "/api/v1/auth/login",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
+];
+
+/// What an operation's request carries.
+enum Body {
+    None,
+    Json(Value),
+    /// A one-file upload.
+    Upload,
+}
+
+/// One operation of the API, as the walk calls it.
+struct Case {
+    method: &'static str,
+    path: &'static str,
+    body: fn(&Fixture) -> Body,
+}
+
+const WALK: &[Case] = &[
+    Case {
+        method: "GET",
+        path: "/api/v1/me",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/workspaces",
+        body: |f| Body::Json(json!({ "name": f.unique("workspace") })),
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/audit",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/members",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "PATCH",
+        path: "/api/v1/members/{user_id}",
+        body: |_| Body::Json(json!({ "role": "viewer" })),
+    },
+    Case {
+        method: "DELETE",
+        path: "/api/v1/members/{user_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/invitations",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/invitations",
+        body: |f| {
+            Body::Json(
+                json!({ "email": format!("{}@example.com", f.unique("invitee")), "role": "viewer" }),
+            )
+        },
+    },
+    Case {
+        method: "DELETE",
+        path: "/api/v1/invitations/{invitation_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/invitations/accept",
+        body: |f| Body::Json(json!({ "token": f.invitation_token })),
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/keys",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/keys",
+        body: |f| Body::Json(json!({ "name": f.unique("key") })),
+    },
+    Case {
+        method: "DELETE",
+        path: "/api/v1/keys/{key_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/brands",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands",
+        body: |f| Body::Json(json!({ "name": f.unique("brand") })),
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/brands/{brand_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "DELETE",
+        path: "/api/v1/brands/{brand_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/brands/{brand_id}/sources",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "DELETE",
+        path: "/api/v1/brands/{brand_id}/sources/{source_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/search",
+        body: |_| Body::Json(json!({ "query": CANARY })),
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/uploads",
+        body: |_| Body::Upload,
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/jobs/{job_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/jobs/{job_id}/events",
+        body: |_| Body::None,
+    },
+];
+
+/// Workspace A's things, and the people and keys that call.
+struct Fixture {
+    alice: Person,
+    vic: Person,
+    mallory: Person,
+    workspace_a: i64,
+    brand: i64,
+    source: i64,
+    job: i64,
+    invitation: i64,
+    invitation_token: String,
+    key_a: i64,
+    narrow_key: String,
+    mallory_key: String,
+    counter: std::sync::atomic::AtomicU32,
+}
+
+impl Fixture {
+    fn unique(&self, what: &str) -> String {
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("walk-{what}-{n}")
+    }
+
+    fn concrete(&self, path: &str) -> String {
+        path.replace("{brand_id}", &self.brand.to_string())
+            .replace("{source_id}", &self.source.to_string())
+            .replace("{job_id}", &self.job.to_string())
+            .replace("{user_id}", &self.vic.id.to_string())
+            .replace("{invitation_id}", &self.invitation.to_string())
+            .replace("{key_id}", &self.key_a.to_string())
+    }
+}
+
+/// Who calls.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Who {
+    MalloryInB,
+    MalloryAskingForA,
+    MalloryKey,
+    VicInA,
+    NarrowKeyOfA,
+    Nobody,
+    Forged,
+}
+
+async fn call(app: &TestApp, fixture: &Fixture, case: &Case, who: Who) -> (u16, String) {
+    let method: Method = case.method.parse().unwrap();
+    let mut request = app
+        .client
+        .request(method, app.url(&fixture.concrete(case.path)))
+        .header("accept", "application/json, text/event-stream");
+    request = match who {
+        Who::MalloryInB => request.bearer_auth(&fixture.mallory.access),
+        Who::MalloryAskingForA => request
+            .bearer_auth(&fixture.mallory.access)
+            .header("X-Workspace-Id", fixture.workspace_a.to_string()),
+        Who::MalloryKey => request.bearer_auth(&fixture.mallory_key),
+        Who::VicInA => request
+            .bearer_auth(&fixture.vic.access)
+            .header("X-Workspace-Id", fixture.workspace_a.to_string()),
+        Who::NarrowKeyOfA => request.bearer_auth(&fixture.narrow_key),
+        Who::Nobody => request,
+        // Alice's real token with its signature cut: the server must not read the claims.
+        Who::Forged => {
+            let (signed, _) = fixture.alice.access.rsplit_once('.').unwrap();
+            request.bearer_auth(format!("{signed}.AAAA"))
+        }
+    };
+    request = match (case.body)(fixture) {
+        Body::None => request,
+        Body::Json(body) => request.json(&body),
+        Body::Upload => request.multipart(Form::new().part(
+            "file",
+            Part::bytes(b"Walk upload.".to_vec()).file_name("walk.txt"),
+        )),
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    (status, body)
+}
+
+/// The scope an operation names in the document (none for signed-in-only ones).
+fn scope_of(document: &Value, case: &Case) -> Option<Scope> {
+    document["paths"][case.path][case.method.to_lowercase()]["security"][0]["api_key"][0]
+        .as_str()
+        .map(|scope| scope.parse().unwrap())
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let alice = app.sign_up(&format!("alice-{CANARY}@example.com")).await;
+    let me = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&alice.access)
+        .json_ok()
+        .await;
+    let workspace_a = me["workspaces"][0]["id"].as_i64().unwrap();
+    let as_alice = |method: Method, path: &str| {
+        app.client
+            .request(method, app.url(path))
+            .bearer_auth(&alice.access)
+    };
+    let brand = as_alice(Method::POST, "/api/v1/brands")
+        .json(&json!({ "name": format!("{CANARY} brand") }))
+        .json_ok()
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let upload = as_alice(Method::POST, &format!("/api/v1/brands/{brand}/uploads"))
+        .multipart(
+            Form::new().part(
+                "file",
+                Part::bytes(
+                    format!("# {CANARY} policy\n\nRefunds within {CANARY} days.").into_bytes(),
+                )
+                .file_name(format!("{CANARY}.md")),
+            ),
+        )
+        .json_ok()
+        .await;
+    let job = upload["job"]["id"].as_i64().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let state = as_alice(Method::GET, &format!("/api/v1/jobs/{job}"))
+            .json_ok()
+            .await;
+        if state["status"] == "succeeded" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{state}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let sources = as_alice(Method::GET, &format!("/api/v1/brands/{brand}/sources"))
+        .json_ok()
+        .await;
+    let source = sources["sources"][0]["id"].as_i64().unwrap();
+
+    let vic = app.sign_up(&format!("vic-{CANARY}@example.com")).await;
+    let eddie = app.sign_up(&format!("eddie-{CANARY}@example.com")).await;
+    for (person, role) in [(&vic, "viewer"), (&eddie, "editor")] {
+        let email = if person.id == vic.id { "vic" } else { "eddie" };
+        let invitation = as_alice(Method::POST, "/api/v1/invitations")
+            .json(&json!({ "email": format!("{email}-{CANARY}@example.com"), "role": role }))
+            .json_ok()
+            .await;
+        app.client
+            .post(app.url("/api/v1/invitations/accept"))
+            .bearer_auth(&person.access)
+            .json(&json!({ "token": invitation["token"] }))
+            .json_ok()
+            .await;
+    }
+    let pending = as_alice(Method::POST, "/api/v1/invitations")
+        .json(&json!({ "email": format!("pending-{CANARY}@example.com"), "role": "editor" }))
+        .json_ok()
+        .await;
+    let key = as_alice(Method::POST, "/api/v1/keys")
+        .json(&json!({ "name": format!("{CANARY} key") }))
+        .json_ok()
+        .await;
+    let narrow = as_alice(Method::POST, "/api/v1/keys")
+        .json(&json!({ "name": format!("{CANARY} narrow"), "scopes": ["search"] }))
+        .json_ok()
+        .await;
+
+    let mallory = app.sign_up("mallory@example.net").await;
+    let mallory_key = app
+        .client
+        .post(app.url("/api/v1/keys"))
+        .bearer_auth(&mallory.access)
+        .json(&json!({ "name": "mallory's" }))
+        .json_ok()
+        .await;
+    app.client
+        .post(app.url("/api/v1/brands"))
+        .bearer_auth(&mallory.access)
+        .json(&json!({ "name": "Mallory's brand" }))
+        .json_ok()
+        .await;
+
+    Fixture {
+        alice,
+        vic,
+        mallory,
+        workspace_a,
+        brand,
+        source,
+        job,
+        invitation: pending["invitation"]["id"].as_i64().unwrap(),
+        invitation_token: pending["token"].as_str().unwrap().to_owned(),
+        key_a: key["key"]["id"].as_i64().unwrap(),
+        narrow_key: narrow["secret"].as_str().unwrap().to_owned(),
+        mallory_key: mallory_key["secret"].as_str().unwrap().to_owned(),
+        counter: Default::default(),
+    }
+}
+
+#[tokio::test]
+async fn the_walk_covers_every_operation_of_the_document() {
+    let app = spawn_app().await;
+    let document = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .json_ok()
+        .await;
+    let mut documented = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if !PUBLIC.contains(&path.as_str()) {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let walked: BTreeSet<(String, String)> = WALK
+        .iter()
+        .map(|case| (case.method.to_owned(), case.path.to_owned()))
+        .collect();
+    assert_eq!(walked.len(), WALK.len(), "a case is listed twice");
+    assert_eq!(
+        walked, documented,
+        "every authenticated operation needs a case in WALK (tests/api/tenancy.rs)"
+    );
+}
+
+#[tokio::test]
+async fn no_caller_outside_a_workspace_reaches_its_data() {
+    let app = spawn_app().await;
+    let fixture = fixture(&app).await;
+    let document = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .json_ok()
+        .await;
+
+    for case in WALK {
+        let what = format!("{} {}", case.method, case.path);
+        let scope = scope_of(&document, case);
+        let names_a_thing = case.path.contains('{');
+        let signed_in_only = scope.is_none();
+
+        for who in [Who::Nobody, Who::Forged] {
+            let (status, body) = call(&app, &fixture, case, who).await;
+            assert_eq!(status, 401, "{what} as {who:?}: {body}");
+        }
+
+        // Mallory, in her own workspace, signed in and with her key.
+        for who in [Who::MalloryInB, Who::MalloryKey] {
+            let (status, body) = call(&app, &fixture, case, who).await;
+            assert!(!body.contains(CANARY), "{what} as {who:?} leaked A: {body}");
+            let expected: &[u16] = if who == Who::MalloryKey
+                && (signed_in_only || scope.is_some_and(|s| !s.key_may_hold()))
+            {
+                &[403]
+            } else if case.path == "/api/v1/invitations/accept" {
+                &[403] // A's invitation names another email
+            } else if names_a_thing {
+                &[404]
+            } else {
+                &[200, 201, 202, 204]
+            };
+            assert!(
+                expected.contains(&status),
+                "{what} as {who:?}: {status} {body}"
+            );
+        }
+
+        // Mallory asking to act in A is not a member there.
+        if !signed_in_only {
+            let (status, body) = call(&app, &fixture, case, Who::MalloryAskingForA).await;
+            assert_eq!(status, 403, "{what}: {body}");
+            assert!(!body.contains(CANARY), "{what}: {body}");
+        }
+
+        // Vic, a viewer in A: refused exactly when a viewer may not.
+        if let Some(scope) = scope {
+            let (status, body) = call(&app, &fixture, case, Who::VicInA).await;
+            if Role::Viewer.allows(scope) {
+                assert!(
+                    ![401, 403, 404].contains(&status) && status < 500,
+                    "{what} as a viewer: {status} {body}"
+                );
+            } else {
+                assert_eq!(status, 403, "{what} as a viewer: {body}");
+            }
+        }
+
+        // A's key that holds only `search`.
+        if let Some(scope) = scope {
+            let (status, body) = call(&app, &fixture, case, Who::NarrowKeyOfA).await;
+            if scope == Scope::Search {
+                assert_eq!(status, 200, "{what} with a search key: {body}");
+            } else {
+                assert_eq!(status, 403, "{what} with a search key: {body}");
+            }
+        }
+    }
+
+    // Nothing of A changed: its brand, source, members, key and invitation are all there.
+    let as_alice = |path: String| {
+        app.client
+            .get(app.url(&path))
+            .bearer_auth(&fixture.alice.access)
+    };
+    let brand = as_alice(format!("/api/v1/brands/{}", fixture.brand))
+        .json_ok()
+        .await;
+    assert!(brand["name"].as_str().unwrap().contains(CANARY));
+    let sources = as_alice(format!("/api/v1/brands/{}/sources", fixture.brand))
+        .json_ok()
+        .await;
+    assert_eq!(sources["sources"][0]["id"], fixture.source);
+    let members = as_alice("/api/v1/members".into()).json_ok().await;
+    let roles: Vec<&str> = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["owner", "viewer", "editor"]);
+    let keys = as_alice("/api/v1/keys".into()).json_ok().await;
+    assert!(
+        keys["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["revoked_at_ms"].is_null()),
+        "{keys}"
+    );
+    let invitations = as_alice("/api/v1/invitations".into()).json_ok().await;
+    assert_eq!(invitations["invitations"][0]["id"], fixture.invitation);
+}
