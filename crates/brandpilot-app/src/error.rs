@@ -47,6 +47,8 @@ pub enum AppError {
     #[error(transparent)]
     Extract(#[from] brandpilot_extract::ExtractError),
     #[error(transparent)]
+    Fetch(#[from] brandpilot_fetch::FetchError),
+    #[error(transparent)]
     Llm(#[from] brandpilot_llm::LlmError),
     #[error(transparent)]
     Retrieve(#[from] brandpilot_knowledge::retrieve::RetrieveError),
@@ -76,6 +78,8 @@ impl Fault for AppError {
             AppError::Index(e) => e.fault(),
             AppError::Embed(e) => e.fault(),
             AppError::Extract(e) => e.fault(),
+            AppError::Fetch(e) if e.is_transient() => FaultKind::Transient,
+            AppError::Fetch(_) => FaultKind::User,
             AppError::Retrieve(e) => e.fault(),
             AppError::Llm(e) => e.fault(),
             AppError::Io { .. } => FaultKind::User,

@@ -259,6 +259,29 @@ impl Brandpilot {
         Ok(report)
     }
 
+    /// Ingests a page fetched from `url` (its origin, so adding the URL again replaces it,
+    /// or changes nothing when the page is the same). `name` is a format hint; the format
+    /// is sniffed from the bytes.
+    pub async fn ingest_fetched(
+        &self,
+        brand: &Brand,
+        url: &str,
+        name: &str,
+        bytes: Vec<u8>,
+        tags: &[String],
+        observer: &dyn IngestObserver,
+    ) -> Result<IngestReport> {
+        let limit = self.extractor.limits().max_file_bytes;
+        if bytes.len() as u64 > limit {
+            return Err(AppError::InvalidInput(format!(
+                "the page is larger than the {limit}-byte limit"
+            )));
+        }
+        let source = self.pending_file(Path::new(&safe_file_name(name)), url, bytes);
+        self.ingest_pending(brand, vec![(url.to_owned(), source)], 1, tags, observer)
+            .await
+    }
+
     /// The shared pipeline of texts and uploads: groups stored one after another while the
     /// index follower applies them, then a durable sync.
     async fn ingest_pending(

@@ -25,6 +25,7 @@ mod sources;
 mod sync;
 pub mod telemetry;
 pub mod uploads;
+mod web_sources;
 pub mod workspaces;
 
 pub use access::{Admin, ApiKey, CreatedApiKey, Role, Scope};
@@ -70,6 +71,8 @@ pub struct Brandpilot {
     pub embedder_note: Option<String>,
     /// Counters of what this app did, for `/metrics`.
     pub metrics: Arc<telemetry::Metrics>,
+    /// Fetches pages added by URL, within `settings.fetch`.
+    fetcher: Arc<brandpilot_fetch::Fetcher>,
 }
 
 impl Brandpilot {
@@ -99,6 +102,7 @@ impl Brandpilot {
             pdf_runner,
             transcriber(&settings),
         ));
+        let fetcher = Arc::new(fetcher(&settings)?);
         let retriever = {
             let settings = settings.clone();
             let embedder = embedder.clone();
@@ -124,6 +128,7 @@ impl Brandpilot {
             sync_lock: tokio::sync::Mutex::new(()),
             embedder_note: note,
             metrics: Arc::new(telemetry::Metrics::default()),
+            fetcher,
         })
     }
 
@@ -209,6 +214,18 @@ fn extract_limits(settings: &Settings) -> ExtractLimits {
         pdf_memory_bytes: extract.pdf_memory_mb * MIB,
         transcription_timeout: Duration::from_secs(settings.transcription.timeout_secs),
     }
+}
+
+fn fetcher(settings: &Settings) -> Result<brandpilot_fetch::Fetcher> {
+    let fetch = &settings.fetch;
+    let policy = brandpilot_fetch::AddressPolicy::new(&fetch.allow_networks, &fetch.allowed_ports)
+        .map_err(|e| AppError::Settings(format!("fetch.allow_networks: {e}")))?;
+    let limits = brandpilot_fetch::FetchLimits {
+        max_bytes: fetch.max_mb.max(1) * 1024 * 1024,
+        total_timeout: std::time::Duration::from_secs(fetch.timeout_secs.max(1)),
+        ..brandpilot_fetch::FetchLimits::default()
+    };
+    Ok(brandpilot_fetch::Fetcher::new(policy, limits)?)
 }
 
 fn transcriber(settings: &Settings) -> Option<Transcriber> {

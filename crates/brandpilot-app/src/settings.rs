@@ -27,6 +27,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub jobs: JobSettings,
     pub auth: AuthSettings,
+    pub fetch: FetchSettings,
 }
 
 impl Default for Settings {
@@ -46,6 +47,7 @@ impl Default for Settings {
             server: ServerSettings::default(),
             jobs: JobSettings::default(),
             auth: AuthSettings::default(),
+            fetch: FetchSettings::default(),
         }
     }
 }
@@ -60,6 +62,33 @@ impl Settings {
 
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
+    }
+}
+
+/// Adding sources by URL: what the server may fetch. Internal networks (loopback, private,
+/// link-local, cloud metadata, …) are never fetched unless listed here.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FetchSettings {
+    /// Internal networks fetches may reach on purpose, as CIDRs (`10.20.0.0/16`) or
+    /// addresses, e.g. an intranet wiki. Empty by default.
+    pub allow_networks: Vec<String>,
+    /// Ports URLs may name.
+    pub allowed_ports: Vec<u16>,
+    /// The largest page fetched, in MiB.
+    pub max_mb: u64,
+    /// The longest a fetch may take, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        Self {
+            allow_networks: Vec::new(),
+            allowed_ports: vec![80, 443],
+            max_mb: 10,
+            timeout_secs: 30,
+        }
     }
 }
 

@@ -87,6 +87,9 @@ impl JobHandler for IngestJobs {
     fn run(&self, job: ClaimedJob, context: JobContext) -> JobFuture {
         let app = self.app.clone();
         Box::pin(async move {
+            if job.kind == crate::web_sources::INGEST_URL {
+                return run_url(&app, job, &context).await;
+            }
             if job.kind != INGEST_UPLOADS {
                 return Err(JobFailure {
                     message: format!("this server cannot run {:?} jobs", job.kind),
@@ -104,20 +107,46 @@ impl JobHandler for IngestJobs {
             if !retried && let Err(error) = app.store.delete_uploads(&payload.uploads).await {
                 tracing::warn!(%error, "cannot drop the uploaded bytes of a finished job");
             }
-            match outcome {
-                Ok(report) => serde_json::to_value(report).map_err(|e| JobFailure {
-                    message: e.to_string(),
-                    fault: FaultKind::Bug,
-                }),
-                Err(error) => Err(JobFailure {
-                    message: match error.fault() {
-                        FaultKind::User => error.to_string(),
-                        _ => "ingestion failed on the server; it will be retried".into(),
-                    },
-                    fault: error.fault(),
-                }),
-            }
+            job_outcome(outcome)
         })
+    }
+}
+
+async fn run_url(
+    app: &Brandpilot,
+    job: ClaimedJob,
+    context: &JobContext,
+) -> Result<serde_json::Value, JobFailure> {
+    let payload: crate::web_sources::UrlJob =
+        serde_json::from_value(job.payload).map_err(|error| JobFailure {
+            message: format!("the job's payload is malformed: {error}"),
+            fault: FaultKind::User,
+        })?;
+    let observer = JobProgress {
+        context: context.clone(),
+        total: AtomicUsize::new(0),
+        done: AtomicUsize::new(0),
+    };
+    job_outcome(app.run_url_job(job.workspace, &payload, &observer).await)
+}
+
+/// An ingestion's outcome as the queue records it: the report, or a failure whose message
+/// is the person's to read when it was their input's fault.
+fn job_outcome(outcome: Result<crate::IngestReport>) -> Result<serde_json::Value, JobFailure> {
+    match outcome {
+        Ok(report) => serde_json::to_value(report).map_err(|e| JobFailure {
+            message: e.to_string(),
+            fault: FaultKind::Bug,
+        }),
+        Err(error) => Err(JobFailure {
+            message: match (&error, error.fault()) {
+                (_, FaultKind::User) => error.to_string(),
+                // Written for the person who gave the URL, never naming internal addresses.
+                (AppError::Fetch(fetch), _) => format!("{fetch}; it will be retried"),
+                _ => "ingestion failed on the server; it will be retried".into(),
+            },
+            fault: error.fault(),
+        }),
     }
 }
 

@@ -226,10 +226,17 @@ impl Fetcher {
         })
     }
 
+    /// The URL parsed, if it passes every check that needs no network (scheme, port,
+    /// credentials, an address host): for answering at once, before a fetch is queued.
+    pub fn check(&self, url: &str) -> Result<Url, FetchError> {
+        let parsed = Url::parse(url.trim()).map_err(|_| FetchError::InvalidUrl(url.to_owned()))?;
+        check_url(&parsed, &self.policy)?;
+        Ok(parsed)
+    }
+
     /// Fetches `url`, following allowed redirects, reading at most the byte cap.
     pub async fn fetch(&self, url: &str) -> Result<Fetched, FetchError> {
-        let url = Url::parse(url.trim()).map_err(|_| FetchError::InvalidUrl(url.to_owned()))?;
-        check_url(&url, &self.policy)?;
+        let url = self.check(url)?;
         let mut response = self.client.get(url).send().await.map_err(classify)?;
         let status = response.status();
         if !status.is_success() {

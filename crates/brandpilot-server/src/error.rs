@@ -125,6 +125,11 @@ impl From<AppError> for ApiError {
                 ApiError::new(StatusCode::UNAUTHORIZED, "session_ended", error.to_string())
             }
             AppError::Forbidden(message) => ApiError::forbidden(message.clone()),
+            // Only the checks before a fetch is queued reach a request (the fetch itself
+            // runs in a job); their messages never name an internal address.
+            AppError::Fetch(fetch) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "url_refused", fetch.to_string())
+            }
             AppError::Store(StoreError::Conflict(_)) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", "this already exists")
             }

@@ -41,6 +41,7 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         .routes(routes!(jobs::job_events))
         .routes(routes!(brands::list_brands, brands::create_brand))
         .routes(routes!(brands::get_brand, brands::delete_brand))
+        .routes(routes!(uploads::add_url))
         .routes(routes!(sources::list_sources))
         .routes(routes!(sources::delete_source))
         .routes(routes!(search::search))

@@ -151,9 +151,14 @@ fn multipart_error(error: MultipartError) -> ApiError {
 }
 
 fn parse_tags(text: &str) -> Result<Vec<String>, ApiError> {
-    let tags: Vec<String> = text
-        .split(',')
-        .map(str::trim)
+    check_tags(text.split(',').map(str::to_owned).collect())
+}
+
+/// Tags trimmed, blanks dropped, within the count and length limits.
+fn check_tags(tags: Vec<String>) -> Result<Vec<String>, ApiError> {
+    let tags: Vec<String> = tags
+        .iter()
+        .map(|tag| tag.trim())
         .filter(|tag| !tag.is_empty())
         .map(str::to_owned)
         .collect();
@@ -188,4 +193,73 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
                 "an Idempotency-Key is 1–{MAX_IDEMPOTENCY_KEY} visible ASCII characters"
             ))
         })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUrlSource {
+    /// An http or https page (HTML, PDF, text…). Pages on private, loopback or reserved
+    /// networks are refused unless the server's `fetch.allow_networks` opens them.
+    #[schema(
+        min_length = 1,
+        max_length = 2048,
+        example = "https://example.com/returns"
+    )]
+    pub url: String,
+    /// Tags given to the source.
+    #[schema(max_items = 20)]
+    pub tags: Option<Vec<String>>,
+}
+
+/// Adds a web page by URL: the server fetches it in a job (within its SSRF policy) and
+/// ingests it; adding the same URL again refreshes it.
+#[utoipa::path(post, path = "/api/v1/brands/{brand_id}/sources/url", tag = "sources",
+    security(("api_key" = ["sources:write"])),
+    params(
+        ("brand_id" = i64, Path, description = "The brand's id"),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "Repeating a request with the same key returns the first job"),
+    ),
+    request_body = NewUrlSource,
+    responses(
+        (status = 202, description = "Queued; follow the job", body = UploadAccepted),
+        (status = 400, description = "Not a URL the server fetches (`url_refused`)", body = ErrorResponse),
+        (status = 401, body = ErrorResponse),
+        (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
+    ))]
+pub(crate) async fn add_url(
+    State(state): State<ServerState>,
+    caller: Caller,
+    ApiPath(brand_id): ApiPath<i64>,
+    headers: HeaderMap,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<NewUrlSource>,
+) -> Result<
+    (
+        StatusCode,
+        [(header::HeaderName, String); 1],
+        Json<UploadAccepted>,
+    ),
+    ApiError,
+> {
+    caller.require(Scope::SourcesWrite)?;
+    let brand = state
+        .app
+        .brand_by_id(caller.workspace, BrandId(brand_id))
+        .await?;
+    let idempotency_key = idempotency_key(&headers)?;
+    let tags = check_tags(body.tags.unwrap_or_default())?;
+    let enqueued = state
+        .app
+        .queue_url(&brand, &body.url, &tags, idempotency_key)
+        .await?;
+    if let Some(jobs) = &state.jobs {
+        jobs.notify();
+    }
+    let job = state.app.job_by_id(caller.workspace, enqueued.id()).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, format!("/api/v1/jobs/{}", job.id.0))],
+        Json(UploadAccepted { job: job.into() }),
+    ))
 }

@@ -17,3 +17,4 @@ mod search;
 mod shutdown;
 mod tenancy;
 mod uploads;
+mod web_sources;

@@ -163,6 +163,7 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
             .replace("{job_id}", "999999");
         let body = (method == "POST").then(|| match path.as_str() {
             "/api/v1/brands" => json!({ "name": format!("new {method} {scope}") }),
+            "/api/v1/brands/{brand_id}/sources/url" => json!({ "url": "http://example.com/" }),
             _ => json!({ "query": "scoped" }),
         });
         // (The upload route answers a JSON body with 415 after the scope check: enough

@@ -154,6 +154,11 @@ const WALK: &[Case] = &[
         body: |_| Body::Upload,
     },
     Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/sources/url",
+        body: |_| Body::Json(json!({ "url": "http://example.com/walk" })),
+    },
+    Case {
         method: "GET",
         path: "/api/v1/jobs/{job_id}",
         body: |_| Body::None,
