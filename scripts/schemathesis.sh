@@ -21,6 +21,7 @@ cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/
 trap cleanup EXIT
 export BRANDPILOT__EMBEDDER__KIND=hashing
 export BRANDPILOT__SERVER__PER_IP_PER_MINUTE=0 BRANDPILOT__SERVER__PER_KEY_PER_MINUTE=0
+export BRANDPILOT__SERVER__SIGN_IN_PER_MINUTE=0
 run() { "$bin" --data-dir "$work/data" --models-dir "$work/no-models" "$@"; }
 
 mkdir -p "$work/docs"

@@ -197,9 +197,14 @@ pub struct ServerSettings {
     /// at once. Health probes are exempt.
     pub per_ip_per_minute: u32,
     pub per_ip_burst: u32,
-    /// Requests per minute with one API key (0: unlimited), and how many may come at once.
+    /// Requests per minute with one API key or by one signed-in person (0: unlimited),
+    /// and how many may come at once.
     pub per_key_per_minute: u32,
     pub per_key_burst: u32,
+    /// Sign-up, log-in and refresh requests per minute from one address (0: unlimited),
+    /// and how many may come at once: what slows down password guessing.
+    pub sign_in_per_minute: u32,
+    pub sign_in_burst: u32,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
     /// Addresses of reverse proxies in front (e.g. `["127.0.0.1"]` behind a local nginx):
@@ -223,6 +228,8 @@ impl Default for ServerSettings {
             per_ip_burst: 200,
             per_key_per_minute: 6_000,
             per_key_burst: 600,
+            sign_in_per_minute: 20,
+            sign_in_burst: 10,
             metrics_token: None,
             trusted_proxies: Vec::new(),
         }

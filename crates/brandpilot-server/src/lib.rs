@@ -112,7 +112,12 @@ pub fn build_router(state: ServerState, extra: Router<ServerState>) -> Router {
             per_minute: settings.per_key_per_minute,
             burst: settings.per_key_burst,
         },
+        sign_in: rate_limit::Quota {
+            per_minute: settings.sign_in_per_minute,
+            burst: settings.sign_in_burst,
+        },
         trusted_proxies: state.trusted_proxies.clone(),
+        tokens: state.tokens.clone(),
     };
     let body_limit = settings.max_body_kb.max(1) * 1024;
     let (routes, document) =

@@ -1,5 +1,7 @@
-//! Token-bucket rate limits, per client IP and per presented credential, with the
-//! `RateLimit-*` headers of the IETF draft and `Retry-After` on 429.
+//! Token-bucket rate limits, per client IP, per API key and per signed-in person (all of a
+//! person's sessions share one bucket), with a much tighter bucket per address for the
+//! sign-in routes (password guessing), the `RateLimit-*` headers of the IETF draft and
+//! `Retry-After` on 429.
 //!
 //! The bucket is GCRA (the generic cell rate algorithm): per key one number, the
 //! theoretical arrival time (TAT) of the next request if the client sent at exactly the
@@ -44,8 +46,12 @@ impl Quota {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum LimitKey {
     Ip(IpAddr),
+    /// Sign-up, log-in and refresh from one address.
+    SignIn(IpAddr),
     /// The first 16 bytes of the presented credential's SHA-256 (never the credential).
     Credential([u8; 16]),
+    /// A signed-in person, whichever of their access tokens they present.
+    User(i64),
 }
 
 /// The outcome of one check, with what the headers report.
@@ -128,8 +134,13 @@ pub(crate) struct Limits {
     pub limiter: Arc<RateLimiter>,
     pub per_ip: Quota,
     pub per_credential: Quota,
+    /// The sign-in routes, per address.
+    pub sign_in: Quota,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<[IpAddr]>,
+    /// Checks access tokens, so a person's bucket is keyed by who they are (a forged
+    /// token names nobody and draws from the bucket of its own text).
+    pub tokens: Arc<crate::tokens::AccessTokens>,
 }
 
 /// The address a request comes from. Behind a trusted reverse proxy the peer is the proxy,
@@ -164,24 +175,32 @@ pub(crate) async fn rate_limit(
     if path == "/healthz" || path == "/readyz" {
         return next.run(request).await;
     }
-    let mut decisions = Vec::with_capacity(2);
-    if limits.per_ip.per_minute > 0
-        && let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>()
-    {
-        let ip = client_ip(peer.ip(), request.headers(), &limits.trusted_proxies);
-        decisions.push(limits.limiter.check(&LimitKey::Ip(ip), limits.per_ip));
+    let mut decisions = Vec::with_capacity(3);
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| client_ip(peer.ip(), request.headers(), &limits.trusted_proxies));
+    if let Some(ip) = ip {
+        if limits.per_ip.per_minute > 0 {
+            decisions.push(limits.limiter.check(&LimitKey::Ip(ip), limits.per_ip));
+        }
+        if limits.sign_in.per_minute > 0 && is_sign_in(path) {
+            decisions.push(limits.limiter.check(&LimitKey::SignIn(ip), limits.sign_in));
+        }
     }
     if limits.per_credential.per_minute > 0
         && let Some(credential) = crate::auth::presented_key(request.headers())
     {
-        let digest = Sha256::digest(credential.as_bytes());
-        let mut key = [0u8; 16];
-        key.copy_from_slice(&digest[..16]);
-        decisions.push(
-            limits
-                .limiter
-                .check(&LimitKey::Credential(key), limits.per_credential),
-        );
+        let key = match limits.tokens.verify(credential, crate::tokens::now_secs()) {
+            Ok(user) if !credential.starts_with("bpk_") => LimitKey::User(user.0),
+            _ => {
+                let digest = Sha256::digest(credential.as_bytes());
+                let mut key = [0u8; 16];
+                key.copy_from_slice(&digest[..16]);
+                LimitKey::Credential(key)
+            }
+        };
+        decisions.push(limits.limiter.check(&key, limits.per_credential));
     }
     let Some(tightest) = decisions
         .iter()
@@ -210,6 +229,14 @@ pub(crate) async fn rate_limit(
     let mut response = next.run(request).await;
     rate_limit_headers(response.headers_mut(), &tightest);
     response
+}
+
+/// The routes that take a password or a refresh token.
+fn is_sign_in(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/v1/auth/login" | "/api/v1/auth/signup" | "/api/v1/auth/refresh"
+    )
 }
 
 fn seconds_up(duration: Duration) -> u64 {

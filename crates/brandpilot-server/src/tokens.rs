@@ -52,9 +52,12 @@ struct Claims {
     aud: Audience,
     sub: String,
     iat: i64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     nbf: Option<i64>,
     exp: i64,
+    /// A random id, so no two tokens are the same even within one second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jti: Option<String>,
 }
 
 /// RFC 7519 allows one audience or several.
@@ -115,6 +118,7 @@ impl AccessTokens {
             iat: now,
             nbf: None,
             exp: now.saturating_add(self.ttl_secs),
+            jti: Some(token_id()),
         };
         self.sign_parts(&header, &claims)
     }
@@ -178,6 +182,13 @@ impl AccessTokens {
     }
 }
 
+fn token_id() -> String {
+    let mut bytes = [0u8; 12];
+    // Without randomness the id is only less unique; the token is still sound.
+    let _ = getrandom::fill(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, TokenError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part)
@@ -223,6 +234,11 @@ mod tests {
         let tokens = tokens();
         let token = tokens.issue(UserId(7), NOW);
         assert_eq!(tokens.verify(&token, NOW), Ok(UserId(7)));
+        assert_ne!(
+            token,
+            tokens.issue(UserId(7), NOW),
+            "every token is its own"
+        );
         assert_eq!(tokens.verify(&token, NOW + 899), Ok(UserId(7)));
         assert_eq!(
             tokens.verify(&token, NOW + 900 + LEEWAY_SECS),

@@ -93,3 +93,61 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
     assert_eq!(from("203.0.113.2").await.unwrap().status(), 200);
     assert_eq!(from("203.0.113.1").await.unwrap().status(), 429);
 }
+
+#[tokio::test]
+async fn a_person_has_one_bucket_across_sessions_and_sign_in_is_limited_per_address() {
+    let app = spawn_app_with(
+        |s| {
+            s.server.per_key_per_minute = 60;
+            s.server.per_key_burst = 3;
+            s.server.per_ip_per_minute = 0;
+            s.server.sign_in_per_minute = 60;
+            s.server.sign_in_burst = 4;
+        },
+        ExtraRoutes::new(),
+    )
+    .await;
+    let first = app.sign_up("ada@example.com").await;
+    let second = app.log_in_ok("ada@example.com").await;
+    assert_ne!(first.access, second.access);
+    // Two sessions, one person: three requests in all, then 429 whichever token is used.
+    for token in [&first.access, &second.access, &first.access] {
+        let response = app
+            .client
+            .get(app.url("/api/v1/brands"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let limited = app
+        .client
+        .get(app.url("/api/v1/brands"))
+        .bearer_auth(&second.access)
+        .send()
+        .await
+        .unwrap();
+    assert_error(limited, 429, "rate_limited").await;
+    // Another person is not held back by Ada.
+    let bob = app.sign_up("bob@example.com").await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/brands"))
+        .bearer_auth(&bob.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    // Four sign-in requests went out from this address (two sign-ups, one log-in, and
+    // here a guess); the next guess is refused before the password is checked.
+    let guess = app.log_in("ada@example.com", "guess one").await;
+    assert_eq!(guess.status(), 401);
+    let refused = app.log_in("ada@example.com", "guess two").await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    // Everything else from the address goes on.
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}
