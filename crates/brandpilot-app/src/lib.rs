@@ -307,6 +307,7 @@ fn open_indexes(settings: &Settings, embedder: Arc<dyn Embedder>) -> Result<Retr
             bm25_weight: retrieval.bm25_weight,
             vector_weight: retrieval.vector_weight,
             candidates: retrieval.candidates,
+            mmr_lambda: retrieval.mmr_lambda,
         },
     })
 }

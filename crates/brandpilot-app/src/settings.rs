@@ -329,6 +329,9 @@ pub struct RetrievalSettings {
     /// Up to this many admitted vectors, vector search is exact (brute force). 10k keeps an
     /// exact scan of 384-dimension vectors under ~10 ms (measured at 100k chunks).
     pub exact_search_threshold: usize,
+    /// Diversify results by maximal marginal relevance with this λ (0–1; 0.7 is a gentle
+    /// start): fewer near-duplicate passages, at some cost in pure relevance. Off by default.
+    pub mmr_lambda: Option<f32>,
 }
 
 impl Default for RetrievalSettings {
@@ -342,6 +345,7 @@ impl Default for RetrievalSettings {
             title_boost: 0.3,
             heading_boost: 0.3,
             exact_search_threshold: 10_000,
+            mmr_lambda: None,
         }
     }
 }

@@ -447,3 +447,67 @@ async fn uploaded_files_are_ingested_by_the_job_runner() {
         "bytes kept"
     );
 }
+
+/// With `retrieval.mmr_lambda`, a near-copy of the best passage gives way to one that adds
+/// something; without it, relevance order keeps both copies on top.
+#[tokio::test]
+async fn diversified_search_trades_a_near_copy_for_a_different_passage() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "docs/policy.txt",
+        "Refunds for damaged parcels are paid in full within fourteen days of the claim.",
+    );
+    write(
+        dir.path(),
+        "docs/policy-copy.txt",
+        "Refunds for damaged parcels are paid in full within fourteen days of a claim.",
+    );
+    write(
+        dir.path(),
+        "docs/store-credit.txt",
+        "Refunds can also be taken as store credit, which never expires.",
+    );
+    let query = "refunds for damaged parcels paid in full";
+    let top_two = |mmr: Option<f32>| {
+        let dir = dir.path().to_owned();
+        async move {
+            let mut settings = Settings {
+                data_dir: dir.join(format!("data-{mmr:?}")),
+                models_dir: dir.join("no-models"),
+                ..Settings::default()
+            };
+            settings.embedder.kind = EmbedderKind::Hashing;
+            settings.retrieval.mmr_lambda = mmr;
+            let app = Brandpilot::open(settings, PdfRunner::InProcess)
+                .await
+                .unwrap();
+            let brand = app.brand("northwind", true).await.unwrap();
+            app.ingest_paths(&brand, &[dir.join("docs")], &[], &Quiet)
+                .await
+                .unwrap();
+            let results = app
+                .search(&brand, query, 2, SearchMode::Hybrid, &[])
+                .await
+                .unwrap();
+            let mut titles: Vec<String> = results
+                .passages
+                .iter()
+                .map(|p| p.source_title.clone())
+                .collect();
+            titles.sort();
+            titles
+        }
+    };
+    assert_eq!(top_two(None).await, ["policy", "policy-copy"]);
+    let diversified = top_two(Some(0.3)).await;
+    assert!(
+        diversified.contains(&"store-credit".to_owned())
+            && diversified
+                .iter()
+                .filter(|t| t.starts_with("policy"))
+                .count()
+                == 1,
+        "{diversified:?}"
+    );
+}

@@ -44,6 +44,10 @@ pub struct RetrievalConfig {
     pub vector_weight: f32,
     /// Hits fetched from each retriever before fusion.
     pub candidates: usize,
+    /// Maximal marginal relevance over the fused candidates, when set: `λ` in 0–1 (1 is
+    /// plain relevance order; lower trades relevance for passages that say different
+    /// things). Applies to vector and hybrid searches, which have the query's vector.
+    pub mmr_lambda: Option<f32>,
 }
 
 impl Default for RetrievalConfig {
@@ -53,6 +57,7 @@ impl Default for RetrievalConfig {
             bm25_weight: 1.0,
             vector_weight: 1.0,
             candidates: 100,
+            mmr_lambda: None,
         }
     }
 }
@@ -153,6 +158,12 @@ impl Retriever {
                 .position(|(hit, _)| *hit == id)
                 .map(|p| p as u32 + 1)
         };
+        let fused = match (self.config.mmr_lambda, query_vector, mode) {
+            (Some(lambda), Some(query), SearchMode::Vector | SearchMode::Hybrid) => {
+                self.diversify(query, fused, lambda, k)?
+            }
+            _ => fused,
+        };
         let ranked = fused
             .into_iter()
             .take(k)
@@ -165,5 +176,32 @@ impl Retriever {
             .collect();
         timings.fuse_us = started.elapsed().as_micros() as u64;
         Ok((ranked, timings))
+    }
+
+    /// Re-orders the fused candidates by maximal marginal relevance, keeping each chunk's
+    /// fused score (so scores stay comparable; only the order changes).
+    fn diversify(
+        &self,
+        query: &[f32],
+        fused: Vec<(ChunkId, f32)>,
+        lambda: f32,
+        k: usize,
+    ) -> Result<Vec<(ChunkId, f32)>, RetrieveError> {
+        let ids: Vec<ChunkId> = fused.iter().map(|(id, _)| *id).collect();
+        let vectors = self.vectors.vectors(&ids)?;
+        let candidates: Vec<fusion::MmrCandidate<'_>> = vectors
+            .iter()
+            .map(|(chunk_id, vector)| fusion::MmrCandidate {
+                chunk_id: *chunk_id,
+                vector,
+            })
+            .collect();
+        let scores: std::collections::HashMap<ChunkId, f32> = fused.into_iter().collect();
+        Ok(
+            fusion::maximal_marginal_relevance(query, &candidates, lambda.clamp(0.0, 1.0), k)
+                .into_iter()
+                .map(|(id, _)| (id, scores.get(&id).copied().unwrap_or(0.0)))
+                .collect(),
+        )
     }
 }

@@ -412,6 +412,24 @@ impl VectorIndex {
             .collect())
     }
 
+    /// The stored (normalised) vectors of these chunks, in the order given; chunks the
+    /// index does not hold are left out.
+    pub fn vectors(&self, chunk_ids: &[ChunkId]) -> Result<Vec<(ChunkId, Vec<f32>)>> {
+        let state = self.state.read()?;
+        let mut out = Vec::with_capacity(chunk_ids.len());
+        for id in chunk_ids {
+            let mut vector = vec![0.0f32; self.dimensions];
+            let found = state
+                .engine
+                .get(key_of(id.0), vector.as_mut_slice())
+                .map_err(IndexError::vector_engine)?;
+            if found > 0 {
+                out.push((*id, vector));
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether scoring every admitted chunk beats walking the graph. The exact scan reads
     /// every admitted vector (memory-bound: 10 000 × 384 is 15 MB per query), while a walk
     /// is cheap unless the filter is selective enough to strand it; so the scan is for
