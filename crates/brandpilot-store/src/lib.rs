@@ -11,6 +11,8 @@
 //! [`Store::index_high_marks`], [`Store::chunks_after`] and [`Store::deletions_after`].
 
 mod error;
+mod migrations;
+pub mod postgres;
 mod records;
 pub mod sqlite;
 
@@ -31,24 +33,26 @@ use std::collections::HashMap;
 #[derive(Clone)]
 pub enum Store {
     Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PostgresStore),
 }
 
 macro_rules! dispatch {
     ($self:ident, $store:ident => $call:expr) => {
         match $self {
             Store::Sqlite($store) => $call,
+            Store::Postgres($store) => $call,
         }
     };
 }
 
 impl Store {
-    /// Opens (creating if needed) the database named by `url` and runs its migrations.
-    /// `sqlite://path`, `sqlite:path` or a bare path select SQLite.
+    /// Opens the database named by `url` and runs its migrations. `postgres://…` or
+    /// `postgresql://…` select PostgreSQL (a pool of up to 16 connections; the database
+    /// must exist); `sqlite://path`, `sqlite:path` or a bare path select SQLite, creating
+    /// the file if needed.
     pub async fn open(url: &str) -> Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Err(StoreError::UnsupportedUrl(
-                "PostgreSQL is not available in this build yet; use a sqlite:// URL".into(),
-            ));
+            return Ok(Store::Postgres(postgres::PostgresStore::open(url).await?));
         }
         Ok(Store::Sqlite(sqlite::SqliteStore::open(url).await?))
     }
@@ -593,7 +597,7 @@ impl Store {
         dispatch!(self, s => s.llm_cache_evict(scope, route, max_entries, now_ms).await)
     }
 
-    /// Checkpoints the write-ahead log and closes every connection.
+    /// Closes every connection (on SQLite after checkpointing the write-ahead log).
     pub async fn close(&self) {
         dispatch!(self, s => s.close().await)
     }

@@ -5,6 +5,7 @@
 //! waits for the write lock instead of failing at once. Lists of ids are passed as one JSON
 //! array and expanded with `json_each`, so no SQL text is ever built from data.
 
+use crate::migrations::{MigrationFile, migrator_up_to};
 use crate::records::*;
 use crate::{Result, StoreError, now_ms, vector_from_bytes};
 use brandpilot_core::{
@@ -27,11 +28,8 @@ mod jobs;
 mod llm;
 mod members;
 
-/// The schema's migrations in order, embedded at compile time. Listed by hand instead of
-/// `sqlx::migrate!`: that macro needs sqlx's `macros` feature, which builds SQLite (and,
-/// with a second backend, its driver) a second time inside the proc-macro. A test checks
-/// that every file of `migrations/sqlite/` is listed.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+/// The schema's migrations in order, embedded at compile time (see [`crate::migrations`]).
+pub(crate) const MIGRATIONS: &[MigrationFile] = &[
     (
         1,
         "knowledge",
@@ -66,28 +64,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
 ];
 
 fn migrator() -> sqlx::migrate::Migrator {
-    migrator_up_to(i64::MAX)
-}
-
-/// The migrator with the migrations up to `version` (tests build old databases with it).
-fn migrator_up_to(version: i64) -> sqlx::migrate::Migrator {
-    use sqlx::SqlSafeStr;
-    use sqlx::migrate::{Migration, MigrationType, Migrator};
-    Migrator::with_migrations(
-        MIGRATIONS
-            .iter()
-            .filter(|(v, _, _)| *v <= version)
-            .map(|(version, description, sql)| {
-                Migration::new(
-                    *version,
-                    std::borrow::Cow::Borrowed(*description),
-                    MigrationType::Simple,
-                    sql.into_sql_str(),
-                    false,
-                )
-            })
-            .collect(),
-    )
+    migrator_up_to(MIGRATIONS, i64::MAX)
 }
 
 /// The columns `source_from_row` reads, as a literal so that queries stay `&'static str`.
@@ -661,7 +638,7 @@ mod migration_tests {
             .connect("sqlite::memory:")
             .await
             .unwrap();
-        migrator_up_to(3).run(&pool).await.unwrap();
+        migrator_up_to(MIGRATIONS, 3).run(&pool).await.unwrap();
         sqlx::query(
             "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 0);
              INSERT INTO jobs (id, workspace_id, kind, status, payload, progress_done,
@@ -694,21 +671,8 @@ mod migration_tests {
         assert_eq!(rows[0].get::<String, _>("payload"), r#"{"paths":["/a"]}"#);
     }
 
-    /// A migration file added to the directory but not to the list would never run.
     #[test]
     fn every_migration_file_is_listed_in_order_with_its_text() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .filter(|path| path.extension().is_some_and(|ext| ext == "sql"))
-            .collect();
-        files.sort();
-        assert_eq!(files.len(), MIGRATIONS.len(), "{files:?}");
-        for (file, (version, description, sql)) in files.iter().zip(MIGRATIONS) {
-            let name = file.file_stem().unwrap().to_str().unwrap();
-            assert_eq!(name, format!("{version:04}_{description}"));
-            assert_eq!(std::fs::read_to_string(file).unwrap(), *sql);
-        }
+        crate::migrations::assert_lists_every_file("sqlite", MIGRATIONS);
     }
 }
