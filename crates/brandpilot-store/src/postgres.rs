@@ -620,7 +620,58 @@ async fn replace_source_chunks(
 
 #[cfg(test)]
 mod migration_tests {
-    use super::MIGRATIONS;
+    use super::{MIGRATIONS, migrator_up_to};
+    use sqlx::Row;
+
+    /// The queue migration keeps the command line's job records: finished ones as
+    /// succeeded, unfinished ones as failed with a reason.
+    #[tokio::test]
+    async fn the_job_queue_migration_keeps_earlier_job_records() {
+        let database = brandpilot_testkit::TestDatabase::postgres().await;
+        let pool = sqlx::PgPool::connect(database.url()).await.unwrap();
+        migrator_up_to(MIGRATIONS, 3).run(&pool).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO workspaces (id, name, created_at) OVERRIDING SYSTEM VALUE
+             VALUES (1, 'w', 0);
+             INSERT INTO jobs (id, workspace_id, kind, status, payload, progress_done,
+                               progress_total, created_at, updated_at) OVERRIDING SYSTEM VALUE
+             VALUES (7, 1, 'ingest', 'done', '{\"paths\":[\"/a\"]}', 3, 3, 10, 20),
+                    (8, 1, 'ingest', 'running', '{}', 1, 4, 30, 40);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        migrator_up_to(MIGRATIONS, i64::MAX)
+            .run(&pool)
+            .await
+            .unwrap();
+        let rows = sqlx::query(
+            "SELECT id, status, payload::text AS payload, progress_done, last_error,
+                    finished_at, lane, run_at
+             FROM jobs ORDER BY id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let read = |i: usize| {
+            let row = &rows[i];
+            (
+                row.get::<i64, _>("id"),
+                row.get::<String, _>("status"),
+                row.get::<i64, _>("progress_done"),
+                row.get::<Option<String>, _>("last_error").is_some(),
+                row.get::<Option<i64>, _>("finished_at"),
+            )
+        };
+        assert_eq!(read(0), (7, "succeeded".into(), 3, false, Some(20)));
+        assert_eq!(read(1), (8, "failed".into(), 1, true, Some(40)));
+        let payload: serde_json::Value =
+            serde_json::from_str(&rows[0].get::<String, _>("payload")).unwrap();
+        assert_eq!(payload, serde_json::json!({"paths": ["/a"]}));
+        assert_eq!(rows[1].get::<String, _>("lane"), "long");
+        assert_eq!(rows[1].get::<i64, _>("run_at"), 30);
+        pool.close().await;
+    }
 
     #[test]
     fn every_migration_file_is_listed_in_order_with_its_text() {

@@ -1,0 +1,280 @@
+//! A PostgreSQL server for tests, and a schema of its own for each test.
+//!
+//! [`admin_url`] is `BRANDPILOT_TEST_POSTGRES_URL` when set (the test command starts one
+//! server for the whole run and sets it). Otherwise the first call starts a cluster for this
+//! test process from the binaries `scripts/setup-postgres.sh` unpacks into
+//! `target/pgserver` (or `BRANDPILOT_PG_BIN`), listening on a Unix socket only, so there is
+//! no port to race for. Without either it panics and says how to get one: a backend that
+//! is silently skipped is a backend nobody tests.
+//!
+//! [`fresh_schema_url`] gives each test a schema `t_<random>` and a URL whose `search_path`
+//! is that schema, so every test migrates and fills a database of its own in a few
+//! milliseconds (a database per test costs ~85 ms and 7 MB). This module never depends on
+//! the store: it only creates and drops schemas.
+
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The variable naming a running server to use instead of starting one.
+pub const URL_VARIABLE: &str = "BRANDPILOT_TEST_POSTGRES_URL";
+/// The variable naming the directory with `initdb`, `postgres` and `pg_isready`.
+pub const BIN_VARIABLE: &str = "BRANDPILOT_PG_BIN";
+
+/// The uid and gid PostgreSQL runs as when the tests run as root (it refuses root):
+/// `nobody` on Debian.
+const UNPRIVILEGED: u32 = 65534;
+
+/// How long a fresh cluster may take to accept connections before the tests give up. Not a
+/// measurement: `initdb --no-sync` and start-up take well under a second here.
+const START_DEADLINE: Duration = Duration::from_secs(60);
+
+/// A URL for a superuser connection to the test server's `postgres` database.
+pub fn admin_url() -> String {
+    if let Ok(url) = std::env::var(URL_VARIABLE)
+        && !url.is_empty()
+    {
+        return url;
+    }
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(Cluster::start).url.clone()
+}
+
+/// Creates a schema `t_<random>` and returns a URL whose `search_path` is only that schema
+/// (sqlx passes `options[search_path]=…` to the server as `-c search_path=…`), with a guard
+/// that drops the schema and everything in it.
+pub async fn fresh_schema_url() -> (String, SchemaGuard) {
+    let admin = admin_url();
+    let schema = format!("t_{:016x}", random_u64());
+    let mut connection = PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL at {admin}: {e}"));
+    connection
+        .execute(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .await
+        .unwrap_or_else(|e| panic!("CREATE SCHEMA {schema}: {e}"));
+    let _ = connection.close().await;
+    let separator = if admin.contains('?') { '&' } else { '?' };
+    let url = format!("{admin}{separator}options[search_path]={schema}");
+    (url, SchemaGuard { admin, schema })
+}
+
+/// Drops its schema when dropped. Dropping blocks for a moment (a connection on a thread of
+/// its own, since `Drop` cannot await), and gives up after a short lock timeout rather than
+/// wait for a connection a failed test left inside a transaction.
+#[must_use = "the schema is dropped when the guard is"]
+pub struct SchemaGuard {
+    admin: String,
+    schema: String,
+}
+
+impl SchemaGuard {
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+}
+
+impl Drop for SchemaGuard {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let schema = self.schema.clone();
+        let dropping = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut connection = PgConnection::connect(&admin).await.ok()?;
+                connection.execute("SET lock_timeout = '2s'").await.ok()?;
+                connection
+                    .execute(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                    .await
+                    .ok()?;
+                connection.close().await.ok()
+            })
+        });
+        // A schema left behind costs a little disk on a server the tests do not own; the
+        // test's own outcome matters more, so failures here are not reported.
+        let _ = dropping.join();
+    }
+}
+
+/// A cluster this test process started. It lives until the process exits: the server is
+/// run by a small shell that holds the read end of a pipe whose write end only this
+/// process has. However the process ends (even killed), the pipe closes, and the shell
+/// stops PostgreSQL and deletes the data directory.
+struct Cluster {
+    url: String,
+    _shell: Mutex<(Child, ChildStdin)>,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let bin = binaries();
+        let run = std::env::temp_dir().join(format!(
+            "brandpilot-test-pg-{}-{:08x}",
+            std::process::id(),
+            random_u64() as u32
+        ));
+        fs_create_private_dir(&run);
+        let as_root = is_root(&run);
+        if as_root {
+            std::os::unix::fs::chown(&run, Some(UNPRIVILEGED), Some(UNPRIVILEGED))
+                .unwrap_or_else(|e| panic!("chown {}: {e}", run.display()));
+        }
+
+        let initdb = unprivileged(as_root, &bin.join("initdb"))
+            .args(["-D"])
+            .arg(run.join("data"))
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "--no-instructions",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.join("initdb").display()));
+        assert!(
+            initdb.status.success(),
+            "initdb failed ({}):\n{}{}",
+            initdb.status,
+            String::from_utf8_lossy(&initdb.stdout),
+            String::from_utf8_lossy(&initdb.stderr)
+        );
+
+        // $1: the binaries, $2: the run directory (data, socket, log). The server listens
+        // on a socket in $2 only. `cat` returns when this process's end of stdin closes.
+        // The shell ignores ^C and hang-ups meant for the test run, so that it lives to
+        // clean up after them.
+        let script = r#"
+trap '' INT HUP
+"$1/postgres" -D "$2/data" -k "$2" -c listen_addresses= -c fsync=off \
+    -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
+    >"$2/postgres.log" 2>&1 &
+server=$!
+cat >/dev/null
+kill -INT "$server"
+wait "$server"
+rm -rf "$2"
+"#;
+        let mut shell = unprivileged(as_root, Path::new("/bin/sh"))
+            .args(["-c", script, "brandpilot-test-pg"])
+            .arg(&bin)
+            .arg(&run)
+            .stdin(Stdio::piped())
+            // Nothing inherits the test's output: a runner waiting for it to close (nextest)
+            // would otherwise wait for the server too.
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start PostgreSQL: {e}"));
+        let stdin = shell.stdin.take().expect("piped stdin");
+
+        let started = Instant::now();
+        loop {
+            let ready = Command::new(bin.join("pg_isready"))
+                .arg("-q")
+                .arg("-h")
+                .arg(&run)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success());
+            if ready {
+                break;
+            }
+            if let Ok(Some(status)) = shell.try_wait() {
+                panic!(
+                    "PostgreSQL stopped at start-up ({status}):\n{}",
+                    std::fs::read_to_string(run.join("postgres.log")).unwrap_or_default()
+                );
+            }
+            if started.elapsed() > START_DEADLINE {
+                panic!(
+                    "PostgreSQL did not accept connections within {START_DEADLINE:?}:\n{}",
+                    std::fs::read_to_string(run.join("postgres.log")).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Cluster {
+            url: format!(
+                "postgres://postgres@localhost/postgres?host={}",
+                run.display()
+            ),
+            _shell: Mutex::new((shell, stdin)),
+        }
+    }
+}
+
+/// `BRANDPILOT_PG_BIN`, else `target/pgserver/pgserver/pginstall/bin` of this workspace.
+fn binaries() -> PathBuf {
+    let bin = std::env::var_os(BIN_VARIABLE)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/pgserver/pgserver/pginstall/bin")
+        });
+    if !bin.join("postgres").is_file() {
+        panic!(
+            "the store's tests run on PostgreSQL too, and none was found: run \
+             scripts/setup-postgres.sh (it unpacks PostgreSQL 18 into target/pgserver), set \
+             {BIN_VARIABLE} to a directory with initdb and postgres, or set {URL_VARIABLE} to \
+             a server's URL (looked for {})",
+            bin.display()
+        );
+    }
+    bin
+}
+
+/// A command run as [`UNPRIVILEGED`] when the tests run as root.
+fn unprivileged(as_root: bool, program: &Path) -> Command {
+    if !as_root {
+        return Command::new(program);
+    }
+    let mut command = Command::new("setpriv");
+    command
+        .arg(format!("--reuid={UNPRIVILEGED}"))
+        .arg(format!("--regid={UNPRIVILEGED}"))
+        .arg("--clear-groups")
+        .arg(program);
+    command
+}
+
+fn fs_create_private_dir(path: &Path) {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(path)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+}
+
+/// Whether this process runs as root: the directory it just created is owned by uid 0.
+fn is_root(created: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(created).is_ok_and(|meta| meta.uid() == 0)
+}
+
+/// Enough randomness for names that must not collide between concurrent tests: the
+/// standard library's randomly keyed hasher over a counter, the time and the process id.
+pub(crate) fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.finish()
+}
