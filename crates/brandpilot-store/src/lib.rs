@@ -2,13 +2,17 @@
 //! LLM call records and the LLM answer cache.
 //!
 //! [`Store`] is the one type the rest of the code sees. It dispatches to a backend module —
-//! [`sqlite`] today; a `postgres` module with its own migrations joins it later — so callers
-//! never know which database they talk to. Each backend keeps its SQL to itself: no SQL
-//! leaves this crate, and no backend shares SQL text with another (their dialects differ in
-//! the places that matter: upserts, sequences, locking).
+//! [`sqlite`] (the embedded default) or [`postgres`] (a server shared by replicas), each with
+//! its own migrations — so callers never know which database they talk to. Each backend
+//! keeps its SQL to itself: no SQL leaves this crate, and no backend shares SQL text with
+//! another (their dialects differ in the places that matter: upserts, sequences, locking).
+//! Both behave the same through [`Store`], errors included: the crate's tests run every
+//! case on each (`brandpilot_testkit::backend_tests!`).
 //!
 //! The store is the source of truth. Search indexes are derived from it and catch up through
-//! [`Store::index_high_marks`], [`Store::chunks_after`] and [`Store::deletions_after`].
+//! [`Store::index_high_marks`], [`Store::chunks_after`] and [`Store::deletions_after`]. That
+//! needs chunk ids to grow in commit order: SQLite has one writer at a time, and PostgreSQL's
+//! chunk writers and deleters serialise on one advisory lock (see [`postgres`]).
 
 mod error;
 mod migrations;
