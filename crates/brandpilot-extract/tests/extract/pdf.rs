@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use brandpilot_core::{Fault, FaultKind, SourceKind};
 use brandpilot_extract::{ExtractError, ExtractLimits, Extractor, PdfRunner};
 
-use crate::support::{encrypted_pdf, extract, extract_ok, pdf_with_pages};
+use crate::support::{encrypted_pdf, extract, extract_ok, pdf_with_info, pdf_with_pages};
 
 fn two_page_pdf() -> Vec<u8> {
     pdf_with_pages(&[
@@ -199,4 +199,37 @@ fn missing_worker_program_is_our_bug_not_the_users() {
         "got {error:?}"
     );
     assert_eq!(error.fault(), FaultKind::Bug);
+}
+
+#[test]
+fn the_metadata_title_names_the_document_unless_it_is_a_placeholder() {
+    let pages: &[&[&str]] = &[&["Returns are free within thirty days"]];
+    let titled = extract_ok(
+        "scan_0042.pdf",
+        &pdf_with_info(pages, "<< /Title (Returns policy) /Author (Ada) >>"),
+    );
+    assert_eq!(titled.title.as_deref(), Some("Returns policy"));
+    // UTF-16 with a byte-order mark, as most tools write non-ASCII titles.
+    let hex: String = [0xFEu8, 0xFF]
+        .into_iter()
+        .chain(
+            "Politique de retour – été"
+                .encode_utf16()
+                .flat_map(u16::to_be_bytes),
+        )
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let unicode = extract_ok(
+        "x.pdf",
+        &pdf_with_info(pages, &format!("<< /Title <{hex}> >>")),
+    );
+    assert_eq!(unicode.title.as_deref(), Some("Politique de retour – été"));
+    for placeholder in ["(Microsoft Word - returns.docx)", "(Untitled)", "()"] {
+        let document = extract_ok(
+            "returns.pdf",
+            &pdf_with_info(pages, &format!("<< /Title {placeholder} >>")),
+        );
+        assert_eq!(document.title, None, "{placeholder}");
+    }
+    assert_eq!(extract_ok("plain.pdf", &pdf_with_pages(pages)).title, None);
 }

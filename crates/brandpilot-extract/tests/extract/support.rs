@@ -23,16 +23,22 @@ pub fn extract_ok(name: &str, bytes: &[u8]) -> ExtractedDocument {
 /// A valid PDF with one page per entry of `pages`; each page holds its lines in Helvetica,
 /// a blank line's worth of space between entries so parsers see paragraphs.
 pub fn pdf_with_pages(pages: &[&[&str]]) -> Vec<u8> {
-    build_pdf(pages, false)
+    build_pdf(pages, false, None)
+}
+
+/// The same, with a document information dictionary (`info` is its PDF source, e.g.
+/// `<< /Title (Returns) >>`).
+pub fn pdf_with_info(pages: &[&[&str]], info: &str) -> Vec<u8> {
+    build_pdf(pages, false, Some(info))
 }
 
 /// A PDF whose trailer points at a standard security handler with a user password we do
 /// not know (the O and U entries are arbitrary), which is what an encrypted upload is.
 pub fn encrypted_pdf() -> Vec<u8> {
-    build_pdf(&[&["Secret plans"]], true)
+    build_pdf(&[&["Secret plans"]], true, None)
 }
 
-fn build_pdf(pages: &[&[&str]], encrypted: bool) -> Vec<u8> {
+fn build_pdf(pages: &[&[&str]], encrypted: bool, info: Option<&str>) -> Vec<u8> {
     let font_id = 3 + 2 * pages.len();
     let mut objects: Vec<String> = Vec::new();
     objects.push("<< /Type /Catalog /Pages 2 0 R >>".to_owned());
@@ -70,6 +76,10 @@ fn build_pdf(pages: &[&[&str]], encrypted: bool) -> Vec<u8> {
             "<< /Filter /Standard /V 1 /R 2 /O <{filler}> /U <{filler}> /P -4 >>"
         ));
     }
+    let info_reference = info.map(|info| {
+        objects.push(info.to_owned());
+        format!(" /Info {} 0 R", objects.len())
+    });
     let mut pdf = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n".to_vec();
     let mut offsets = Vec::new();
     for (index, object) in objects.iter().enumerate() {
@@ -86,15 +96,16 @@ fn build_pdf(pages: &[&[&str]], encrypted: bool) -> Vec<u8> {
     let encryption = if encrypted {
         format!(
             " /Encrypt {} 0 R /ID [<00112233445566778899AABBCCDDEEFF> <00112233445566778899AABBCCDDEEFF>]",
-            objects.len()
+            objects.len() - usize::from(info.is_some())
         )
     } else {
         String::new()
     };
     pdf.extend_from_slice(
         format!(
-            "trailer\n<< /Size {} /Root 1 0 R{encryption} >>\nstartxref\n{xref_offset}\n%%EOF\n",
-            objects.len() + 1
+            "trailer\n<< /Size {} /Root 1 0 R{encryption}{} >>\nstartxref\n{xref_offset}\n%%EOF\n",
+            objects.len() + 1,
+            info_reference.unwrap_or_default()
         )
         .as_bytes(),
     );
