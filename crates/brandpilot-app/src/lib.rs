@@ -234,6 +234,8 @@ fn transcriber(settings: &Settings) -> Option<Transcriber> {
     let mut transcriber = Transcriber::new(base_url.clone(), config.model.clone());
     transcriber.api_key = config.api_key.clone();
     transcriber.ffmpeg = config.ffmpeg.clone();
+    transcriber.segment_secs = config.segment_secs;
+    transcriber.split_above_bytes = config.split_above_mb * 1024 * 1024;
     Some(transcriber)
 }
 

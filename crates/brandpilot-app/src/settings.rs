@@ -383,6 +383,11 @@ pub struct TranscriptionSettings {
     pub model: String,
     pub timeout_secs: u64,
     pub ffmpeg: PathBuf,
+    /// Long media is cut into segments this long (seconds) before transcription.
+    pub segment_secs: u32,
+    /// Audio files larger than this (MiB) are cut; smaller ones are sent as they are.
+    /// OpenAI takes at most 25 MB per request.
+    pub split_above_mb: u64,
 }
 
 impl Default for TranscriptionSettings {
@@ -393,6 +398,8 @@ impl Default for TranscriptionSettings {
             model: "whisper-1".into(),
             timeout_secs: 600,
             ffmpeg: PathBuf::from("ffmpeg"),
+            segment_secs: 600,
+            split_above_mb: 24,
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Audio and video transcription through an OpenAI-compatible
 //! `POST {base_url}/v1/audio/transcriptions` endpoint, one block per returned segment.
 //!
-//! Video is first reduced to 16 kHz mono WAV with ffmpeg so that uploads stay small. This
+//! Video, and audio larger than one upload may be (OpenAI takes 25 MB), is first reduced
+//! with ffmpeg to 16 kHz mono WAV in segments of `segment_secs` (10 minutes: 19 MB each);
+//! the segments are transcribed one after another and their timestamps shifted by where
+//! each segment starts, so a two-hour webinar comes back as one timed transcript. This
 //! module must never log or return the API key, and never put a provider's raw response
 //! body into an error without trimming it.
 
@@ -27,9 +30,16 @@ pub struct Transcriber {
     pub api_key: Option<String>,
     /// Model name sent to the service, e.g. `whisper-1`.
     pub model: String,
-    /// The ffmpeg executable used to pull audio out of video.
+    /// The ffmpeg executable used to pull audio out of video and to cut long audio.
     pub ffmpeg: PathBuf,
+    /// Length of each segment long media is cut into, in seconds.
+    pub segment_secs: u32,
+    /// Audio files up to this size are sent as they are; larger ones are cut.
+    pub split_above_bytes: u64,
 }
+
+/// 16 kHz, mono, 16-bit samples.
+const WAV_BYTES_PER_SECOND: u64 = 32_000;
 
 impl Transcriber {
     pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
@@ -38,6 +48,8 @@ impl Transcriber {
             api_key: None,
             model: model.into(),
             ffmpeg: PathBuf::from("ffmpeg"),
+            segment_secs: 600,
+            split_above_bytes: 24 * 1024 * 1024,
         }
     }
 
@@ -48,16 +60,26 @@ impl Transcriber {
         media: &[u8],
         timeout: Duration,
     ) -> Result<ExtractedDocument> {
-        let (upload_name, upload) = if kind == SourceKind::Video {
-            ("audio.wav".to_owned(), self.video_to_wav(media)?)
-        } else {
-            (file_name.to_owned(), media.to_vec())
-        };
-        let response = self.post(upload_name, upload, timeout)?;
+        if kind != SourceKind::Video && media.len() as u64 <= self.split_above_bytes {
+            let response = self.post(file_name.to_owned(), media.to_vec(), timeout)?;
+            return Ok(ExtractedDocument {
+                kind,
+                title: None,
+                blocks: response_to_blocks(response, 0),
+            });
+        }
+        let mut blocks = Vec::new();
+        let mut offset_ms = 0;
+        for segment in self.to_wav_segments(kind, media)? {
+            let duration_ms = wav_duration_ms(&segment);
+            let response = self.post("audio.wav".to_owned(), segment, timeout)?;
+            blocks.extend(response_to_blocks(response, offset_ms));
+            offset_ms += duration_ms;
+        }
         Ok(ExtractedDocument {
             kind,
             title: None,
-            blocks: response_to_blocks(response),
+            blocks,
         })
     }
 
@@ -110,17 +132,21 @@ impl Transcriber {
         })
     }
 
-    fn video_to_wav(&self, video: &[u8]) -> Result<Vec<u8>> {
+    /// The media's audio as 16 kHz mono WAV segments of `segment_secs`, in order.
+    fn to_wav_segments(&self, kind: SourceKind, media: &[u8]) -> Result<Vec<Vec<u8>>> {
         let directory =
             tempfile::tempdir().map_err(|error| ExtractError::io(std::env::temp_dir(), error))?;
         let input = directory.path().join("input");
-        let output = directory.path().join("audio.wav");
-        std::fs::write(&input, video).map_err(|error| ExtractError::io(&input, error))?;
+        std::fs::write(&input, media).map_err(|error| ExtractError::io(&input, error))?;
+        let pattern = directory.path().join("segment-%05d.wav");
         let result = Command::new(&self.ffmpeg)
             .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i"])
             .arg(&input)
-            .args(["-vn", "-ac", "1", "-ar", "16000", "-f", "wav"])
-            .arg(&output)
+            .args(["-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le"])
+            .args(["-map_metadata", "-1", "-fflags", "+bitexact"])
+            .args(["-f", "segment", "-segment_time"])
+            .arg(self.segment_secs.max(1).to_string())
+            .arg(&pattern)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -138,12 +164,46 @@ impl Transcriber {
         if !finished.status.success() {
             tracing::info!(stderr = %String::from_utf8_lossy(&finished.stderr), "ffmpeg failed");
             return Err(ExtractError::corrupt(
-                SourceKind::Video,
+                kind,
                 "its audio track could not be decoded",
             ));
         }
-        read_file(&output)
+        let mut names: Vec<PathBuf> = std::fs::read_dir(directory.path())
+            .map_err(|error| ExtractError::io(directory.path(), error))?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| {
+                path.file_name()
+                    .and_then(|name| name.to_str())
+                    .is_some_and(|name| name.starts_with("segment-"))
+            })
+            .collect();
+        // Zero-padded numbers: name order is time order.
+        names.sort();
+        if names.is_empty() {
+            return Err(ExtractError::corrupt(kind, "it has no audio track"));
+        }
+        names.iter().map(|path| read_file(path)).collect()
     }
+}
+
+/// How long a 16 kHz mono 16-bit WAV plays: its `data` chunk's size over the byte rate.
+fn wav_duration_ms(wav: &[u8]) -> u64 {
+    let mut at = 12; // "RIFF", size, "WAVE"
+    while at + 8 <= wav.len() {
+        let id = &wav[at..at + 4];
+        let size = u32::from_le_bytes([wav[at + 4], wav[at + 5], wav[at + 6], wav[at + 7]]);
+        if id == b"data" {
+            // A streaming writer may leave the size unset; the rest of the file is data.
+            let size = if size == u32::MAX || size == 0 {
+                (wav.len() - at - 8) as u64
+            } else {
+                u64::from(size)
+            };
+            return size * 1000 / WAV_BYTES_PER_SECOND;
+        }
+        at += 8 + size as usize + (size as usize & 1);
+    }
+    0
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
@@ -200,7 +260,9 @@ struct Segment {
     text: String,
 }
 
-fn response_to_blocks(response: TranscriptionResponse) -> Vec<Block> {
+/// The response's segments as timed blocks, shifted by `offset_ms` (where the uploaded
+/// segment starts in the whole recording).
+fn response_to_blocks(response: TranscriptionResponse, offset_ms: u64) -> Vec<Block> {
     let segments = response.segments.unwrap_or_default();
     if segments.is_empty() {
         let text = response.text.trim();
@@ -214,8 +276,8 @@ fn response_to_blocks(response: TranscriptionResponse) -> Vec<Block> {
         .into_iter()
         .filter(|segment| !segment.text.trim().is_empty())
         .map(|segment| Block {
-            start_ms: Some(seconds_to_ms(segment.start)),
-            end_ms: Some(seconds_to_ms(segment.end)),
+            start_ms: Some(offset_ms + seconds_to_ms(segment.start)),
+            end_ms: Some(offset_ms + seconds_to_ms(segment.end)),
             ..Block::paragraph(segment.text.trim())
         })
         .collect()

@@ -210,3 +210,89 @@ fn missing_ffmpeg_names_the_package_to_install() {
     );
     assert!(server.uploads().is_empty());
 }
+
+/// Audio longer than one upload is cut into segments, each transcribed on its own, and the
+/// transcript's times run on across them.
+#[test]
+fn long_audio_is_cut_into_segments_whose_times_run_on() {
+    require_ffmpeg();
+    let directory = tempfile::tempdir().expect("temp dir");
+    let path = directory.path().join("webinar.wav");
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("sine=frequency=440:duration=3:sample_rate=44100")
+        .arg(&path)
+        .status()
+        .expect("run ffmpeg");
+    assert!(status.success());
+    let server = TranscriptionServer::start(TranscriptionReply::Segments(vec![(
+        0.25,
+        0.75,
+        "Beep.".to_owned(),
+    )]));
+    let transcriber = Transcriber {
+        segment_secs: 1,
+        split_above_bytes: 1024,
+        ..Transcriber::new(server.base_url(), "whisper-1")
+    };
+    let extractor = Extractor::new(
+        ExtractLimits::default(),
+        PdfRunner::InProcess,
+        Some(transcriber),
+    );
+    let document = extractor.extract_file(&path).expect("transcribed");
+    assert_eq!(document.kind, SourceKind::Audio);
+    let uploads = server.uploads();
+    assert_eq!(uploads.len(), 3, "three one-second segments");
+    for upload in &uploads {
+        assert!(upload.file_bytes.starts_with(b"RIFF"), "segments are WAV");
+        assert!(
+            upload.file_bytes.len() < 40_000,
+            "a one-second 16 kHz mono segment, not the whole file"
+        );
+    }
+    // Each segment starts where the ones before it end: their lengths, read from the
+    // uploaded WAVs (44-byte header, 32,000 bytes a second), add up.
+    let lengths_ms: Vec<u64> = uploads
+        .iter()
+        .map(|upload| (upload.file_bytes.len() as u64 - 44) * 1000 / 32_000)
+        .collect();
+    let total: u64 = lengths_ms.iter().sum();
+    assert!(
+        (2_950..=3_150).contains(&total),
+        "segments add up to {total} ms"
+    );
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for length in &lengths_ms {
+        starts.push((Some(offset + 250), Some(offset + 750)));
+        offset += length;
+    }
+    let cues: Vec<(Option<u64>, Option<u64>)> = document
+        .blocks
+        .iter()
+        .map(|block| (block.start_ms, block.end_ms))
+        .collect();
+    assert_eq!(cues, starts);
+    assert!(
+        cues[1].0 >= Some(1_000) && cues[2].0 >= Some(2_000),
+        "{cues:?}"
+    );
+
+    // The same file under the size limit goes up whole, as it is.
+    let whole = TranscriptionServer::start(TranscriptionReply::Segments(vec![(
+        0.0,
+        3.0,
+        "Beep.".to_owned(),
+    )]));
+    let extractor = Extractor::new(
+        ExtractLimits::default(),
+        PdfRunner::InProcess,
+        Some(Transcriber::new(whole.base_url(), "whisper-1")),
+    );
+    extractor.extract_file(&path).expect("transcribed");
+    let uploads = whole.uploads();
+    assert_eq!(uploads.len(), 1);
+    assert_eq!(uploads[0].file_name.as_deref(), Some("webinar.wav"));
+    assert_eq!(uploads[0].file_bytes, std::fs::read(&path).unwrap());
+}
