@@ -48,5 +48,12 @@ else
     cargo test --workspace --locked --no-fail-fast
 fi
 
+# The job runner, the app's knowledge base and the whole HTTP API (tenancy walk included)
+# again, on PostgreSQL: each test in a fresh schema of the same server.
+for suite in "brandpilot-jobs jobs" "brandpilot-app knowledge_base" "brandpilot-server api"; do
+    read -r package binary <<<"$suite"
+    BRANDPILOT_TEST_STORE=postgres cargo test --locked -p "$package" --test "$binary" --no-fail-fast
+done
+
 # The HTTP API against its own OpenAPI document (schemathesis from PyPI, in a venv).
 scripts/schemathesis.sh

@@ -6,7 +6,10 @@ use brandpilot_app::settings::EmbedderKind;
 use brandpilot_app::{Brandpilot, Quiet, Settings};
 use brandpilot_core::{SearchMode, SourceStatus};
 use brandpilot_extract::PdfRunner;
-use std::path::Path;
+use brandpilot_testkit::TestDatabase;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 async fn open(dir: &Path) -> Brandpilot {
     let mut settings = Settings {
@@ -15,9 +18,29 @@ async fn open(dir: &Path) -> Brandpilot {
         ..Settings::default()
     };
     settings.embedder.kind = EmbedderKind::Hashing;
+    settings.store.url = store_url(&settings.data_dir).await;
     Brandpilot::open(settings, PdfRunner::InProcess)
         .await
         .unwrap()
+}
+
+/// The database of a data directory: `None` (SQLite in the directory) unless
+/// `BRANDPILOT_TEST_STORE=postgres`, when each data directory gets a PostgreSQL schema of
+/// its own, the same one each time it is opened (tests open a directory twice to play two
+/// processes). The schemas live as long as the test process; the test command's cluster
+/// is deleted after the run.
+async fn store_url(data_dir: &Path) -> Option<String> {
+    static DATABASES: Mutex<BTreeMap<PathBuf, TestDatabase>> = Mutex::new(BTreeMap::new());
+    if !brandpilot_testkit::on_postgres() {
+        return None;
+    }
+    if let Some(database) = DATABASES.lock().unwrap().get(data_dir) {
+        return Some(database.url().to_owned());
+    }
+    let database = TestDatabase::postgres().await;
+    let mut databases = DATABASES.lock().unwrap();
+    let database = databases.entry(data_dir.to_owned()).or_insert(database);
+    Some(database.url().to_owned())
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -479,6 +502,7 @@ async fn diversified_search_trades_a_near_copy_for_a_different_passage() {
             };
             settings.embedder.kind = EmbedderKind::Hashing;
             settings.retrieval.mmr_lambda = mmr;
+            settings.store.url = store_url(&settings.data_dir).await;
             let app = Brandpilot::open(settings, PdfRunner::InProcess)
                 .await
                 .unwrap();

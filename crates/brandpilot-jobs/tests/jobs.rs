@@ -5,6 +5,7 @@
 use brandpilot_core::{FaultKind, JobId, WorkspaceId};
 use brandpilot_jobs::{JobContext, JobFailure, JobFuture, JobHandler, Runner, RunnerConfig};
 use brandpilot_store::{ClaimedJob, JobLane, JobStatus, NewJob, Store};
+use brandpilot_testkit::TestDatabase;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -73,13 +74,13 @@ fn config(name: &str) -> RunnerConfig {
     }
 }
 
-async fn store() -> (tempfile::TempDir, Store, WorkspaceId) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("q.db").display()))
-        .await
-        .unwrap();
+/// A store on a fresh database: SQLite, or PostgreSQL when `BRANDPILOT_TEST_STORE`
+/// says so (the test command runs this suite on both).
+async fn store() -> (TestDatabase, Store, WorkspaceId) {
+    let database = TestDatabase::from_env().await;
+    let store = Store::open(database.url()).await.unwrap();
     let workspace = store.ensure_workspace("jobs").await.unwrap();
-    (dir, store, workspace)
+    (database, store, workspace)
 }
 
 async fn enqueue(store: &Store, workspace: WorkspaceId, lane: JobLane, script: &str) -> JobId {

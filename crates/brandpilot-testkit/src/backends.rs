@@ -54,6 +54,27 @@ impl TestDatabase {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// The database a whole suite runs on, chosen by the environment: a fresh PostgreSQL
+    /// schema when `BRANDPILOT_TEST_STORE=postgres` (the test command runs the job, app and
+    /// server suites a second time so), else a fresh SQLite file.
+    pub async fn from_env() -> TestDatabase {
+        if on_postgres() {
+            TestDatabase::postgres().await
+        } else {
+            TestDatabase::sqlite()
+        }
+    }
+}
+
+/// Whether `BRANDPILOT_TEST_STORE` asks for PostgreSQL. Any other value but `sqlite` (or
+/// none) is refused, so a typo cannot silently test SQLite twice.
+pub fn on_postgres() -> bool {
+    match std::env::var("BRANDPILOT_TEST_STORE").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Ok("") | Err(_) => false,
+        Ok(other) => panic!("BRANDPILOT_TEST_STORE is {other:?}; use postgres or sqlite"),
+    }
 }
 
 /// Turns `async fn name(store: Store) { … }` items into `sqlite::name` and

@@ -12,5 +12,5 @@ pub mod openai_chat_server;
 pub mod postgres;
 pub mod transcription_server;
 
-pub use backends::TestDatabase;
+pub use backends::{TestDatabase, on_postgres};
 pub use chat_script::{BodySplit, ChatReply, RecordedRequest, TextReply};

@@ -23,6 +23,9 @@ pub struct TestApp {
     pub server: Option<JoinHandle<std::io::Result<()>>>,
     _runner: brandpilot_jobs::Runner,
     _dir: tempfile::TempDir,
+    /// The store's database: SQLite in the data directory, or a PostgreSQL schema when
+    /// `BRANDPILOT_TEST_STORE=postgres` (the test command runs this suite on both).
+    _database: Option<brandpilot_testkit::TestDatabase>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -37,6 +40,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings), extra: ExtraR
         ..Settings::default()
     };
     settings.embedder.kind = EmbedderKind::Hashing;
+    let database = if brandpilot_testkit::on_postgres() {
+        let database = brandpilot_testkit::TestDatabase::postgres().await;
+        settings.store.url = Some(database.url().to_owned());
+        Some(database)
+    } else {
+        None
+    };
     // The cheapest argon2id cost: tests sign in often, and the cost is not what they test.
     settings.auth.password_memory_kib = 64;
     settings.auth.password_iterations = 1;
@@ -90,6 +100,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings), extra: ExtraR
         server: Some(server),
         _runner: runner,
         _dir: dir,
+        _database: database,
     }
 }
 
