@@ -606,3 +606,146 @@ fn a_job_whose_server_is_killed_is_finished_once_by_the_next_server() {
     );
     runtime.block_on(store.close());
 }
+
+/// Two servers with their own data directories on one PostgreSQL: a fleet. Uploads sent to
+/// either are ingested once each, by whichever server claims them first, and both servers
+/// find every document (each indexes what the store holds).
+#[test]
+fn two_servers_on_one_postgresql_share_the_work_and_the_data() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let database = runtime.block_on(brandpilot_testkit::TestDatabase::postgres());
+    let dir = tempfile::tempdir().unwrap();
+    let on_postgres = |data: &Path| {
+        let mut command = brandpilot(data);
+        command
+            .env("BRANDPILOT__STORE__URL", database.url())
+            .env("BRANDPILOT__SERVER__INDEX_FOLLOW_MS", "100");
+        command
+    };
+    let start = |data: &Path| {
+        let mut child = on_postgres(data)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let address = line.split("listening on ").nth(1).unwrap();
+        (child, address.split_whitespace().next().unwrap().to_owned())
+    };
+    let key = {
+        let out =
+            run(on_postgres(&dir.path().join("a")).args(["keys", "create", "--name", "fleet"]));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let servers = [start(&dir.path().join("a")), start(&dir.path().join("b"))];
+    let addresses: Vec<&str> = servers
+        .iter()
+        .map(|(_, address)| address.as_str())
+        .collect();
+    let client = reqwest::blocking::Client::new();
+    let brand: serde_json::Value = client
+        .post(format!("{}/api/v1/brands", addresses[0]))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "name": "acme" }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let brand = brand["id"].as_i64().unwrap();
+
+    // Eight uploads, alternating between the servers, each its own job.
+    let mut jobs = Vec::new();
+    for i in 0..8 {
+        let form = reqwest::blocking::multipart::Form::new().part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(
+                format!("# Note {i}\n\nThe fleet keyword is zebra{i}.").into_bytes(),
+            )
+            .file_name(format!("note{i}.md")),
+        );
+        let accepted: serde_json::Value = client
+            .post(format!(
+                "{}/api/v1/brands/{brand}/uploads",
+                addresses[i % 2]
+            ))
+            .bearer_auth(&key)
+            .multipart(form)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        jobs.push(brandpilot_core::JobId(
+            accepted["job"]["id"].as_i64().unwrap(),
+        ));
+    }
+
+    let store = runtime
+        .block_on(brandpilot_store::Store::open(database.url()))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for job in &jobs {
+        let record = loop {
+            let record = runtime.block_on(store.get_job(*job)).unwrap().unwrap();
+            if record.status.is_final() {
+                break record;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "job {job:?} never finished: {record:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!(
+            record.status,
+            brandpilot_store::JobStatus::Succeeded,
+            "{record:?}"
+        );
+        assert_eq!(record.attempts, 1, "{record:?}");
+        let runs = runtime.block_on(store.job_runs(*job)).unwrap();
+        assert_eq!(runs.len(), 1, "job {job:?} ran {} times", runs.len());
+    }
+
+    // Each server finds every note, whichever server ingested it.
+    for address in &addresses {
+        for i in 0..8 {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let found: serde_json::Value = client
+                    .post(format!("{address}/api/v1/brands/{brand}/search"))
+                    .bearer_auth(&key)
+                    .json(&serde_json::json!({ "query": format!("zebra{i}"), "mode": "bm25" }))
+                    .send()
+                    .unwrap()
+                    .json()
+                    .unwrap();
+                let hit = found["passages"][0]["text"]
+                    .as_str()
+                    .is_some_and(|text| text.contains(&format!("zebra{i}")));
+                if hit {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{address} never found zebra{i}: {found}"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+    for (mut child, _) in servers {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        assert!(child.wait().unwrap().success());
+    }
+    runtime.block_on(store.close());
+}
