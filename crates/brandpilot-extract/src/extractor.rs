@@ -70,7 +70,7 @@ impl Extractor {
         let path = Path::new(name);
         let head = &bytes[..bytes.len().min(DETECT_HEAD_BYTES)];
         let kind = detect_kind(path, head).ok_or_else(|| unsupported_file(path))?;
-        let document = self.extract_kind(kind, path, name, bytes)?;
+        let document = without_control_characters(self.extract_kind(kind, path, name, bytes)?);
         let has_text = document
             .blocks
             .iter()
@@ -132,4 +132,25 @@ fn unsupported_file(path: &Path) -> ExtractError {
     ExtractError::unsupported(format!(
         "{described}; supported: PDF, DOCX, Markdown, HTML, text, CSV, SRT, WebVTT, audio and video"
     ))
+}
+
+/// Drops control characters other than tab and line breaks from everything extracted: they
+/// carry no meaning in text, a file can hold any byte, and PostgreSQL refuses NUL in text.
+fn without_control_characters(mut document: ExtractedDocument) -> ExtractedDocument {
+    fn clean(text: &mut String) {
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            text.retain(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'));
+        }
+    }
+    if let Some(title) = &mut document.title {
+        clean(title);
+    }
+    for block in &mut document.blocks {
+        clean(&mut block.text);
+        block.heading_path.iter_mut().for_each(clean);
+    }
+    document
 }

@@ -32,6 +32,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// Text the database cannot hold: PostgreSQL refuses the NUL character (SQLite keeps
+    /// it). The input's fault; the inputs that reach the store are cleaned of it upstream.
+    #[error("the text contains a character that cannot be stored (NUL)")]
+    InvalidText,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -44,6 +48,7 @@ impl From<sqlx::Error> for StoreError {
                 PostgresClass::Busy => StoreError::Busy,
                 PostgresClass::Conflict(message) => StoreError::Conflict(message),
                 PostgresClass::Unavailable => StoreError::Unavailable(error),
+                PostgresClass::InvalidText => StoreError::InvalidText,
                 PostgresClass::Other => StoreError::Database(error),
             };
         }
@@ -65,6 +70,7 @@ enum PostgresClass {
     Busy,
     Conflict(String),
     Unavailable,
+    InvalidText,
     Other,
 }
 
@@ -78,6 +84,9 @@ fn classify_postgres(error: &sqlx::postgres::PgDatabaseError) -> PostgresClass {
         // admin_shutdown, crash_shutdown, cannot_connect_now, and the connection class.
         "57P01" | "57P02" | "57P03" => PostgresClass::Unavailable,
         code if code.starts_with("08") => PostgresClass::Unavailable,
+        // character_not_in_repertoire (NUL in text), untranslatable_character (\u0000 in
+        // JSON).
+        "22021" | "22P05" => PostgresClass::InvalidText,
         _ => PostgresClass::Other,
     }
 }
@@ -122,6 +131,7 @@ impl Fault for StoreError {
             StoreError::Database(_) => FaultKind::Bug,
             StoreError::Migration(_) => FaultKind::Bug,
             StoreError::Corrupt(_) => FaultKind::Bug,
+            StoreError::InvalidText => FaultKind::User,
         }
     }
 }

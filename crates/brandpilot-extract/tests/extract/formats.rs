@@ -230,3 +230,29 @@ fn files_over_the_cap_are_refused_before_reading() {
     );
     assert!(missing.to_string().contains("missing.txt"));
 }
+
+#[test]
+fn control_characters_never_reach_the_text_but_tabs_and_line_breaks_do() {
+    // A few stray control bytes in a long text (many would make it binary, refused).
+    let filler = "Returns are accepted in any of our shops. ".repeat(20);
+    let text = format!("Refunds within\x07 thirty days.\x08 {filler}\n\nKeep\tthe receipt.\x1b");
+    let document = extract_ok("notes.txt", text.as_bytes());
+    let texts: Vec<&str> = document.blocks.iter().map(|b| b.text.as_str()).collect();
+    assert!(
+        texts[0].starts_with("Refunds within thirty days. Returns"),
+        "{texts:?}"
+    );
+    assert_eq!(texts[1], "Keep\tthe receipt.");
+    assert!(
+        texts
+            .iter()
+            .all(|t| !t.chars().any(|c| c.is_control() && c != '\t')),
+        "{texts:?}"
+    );
+    let markdown = extract_ok(
+        "guide.md",
+        format!("# Ret\x07urns\n\nBody\x08 text. {filler}").as_bytes(),
+    );
+    assert_eq!(markdown.title.as_deref(), Some("Returns"));
+    assert_eq!(markdown.blocks[1].heading_path, ["Returns"]);
+}

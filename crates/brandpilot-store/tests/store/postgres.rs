@@ -130,3 +130,23 @@ async fn an_index_following_the_watermarks_sees_every_chunk_under_concurrent_wri
         "the high mark covers every stored chunk"
     );
 }
+
+/// PostgreSQL refuses NUL in text where SQLite keeps it: the refusal is the input's fault
+/// (a clear error the API answers 400), never a database fault, and nothing is written.
+#[tokio::test]
+async fn text_with_nul_is_refused_as_invalid_input() {
+    let database = TestDatabase::postgres().await;
+    let store = Store::open(database.url()).await.unwrap();
+    let workspace = store.ensure_workspace("w").await.unwrap();
+    let error = store.create_brand(workspace, "Ac\0me").await.unwrap_err();
+    assert!(
+        matches!(error, brandpilot_store::StoreError::InvalidText),
+        "{error:?}"
+    );
+    assert_eq!(
+        brandpilot_core::Fault::fault(&error),
+        brandpilot_core::FaultKind::User
+    );
+    assert!(store.list_brands(workspace).await.unwrap().is_empty());
+    store.close().await;
+}
