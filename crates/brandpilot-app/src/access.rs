@@ -29,6 +29,8 @@ pub enum Scope {
     Search,
     JobsRead,
     AuditRead,
+    /// LLM calls, tokens and cost per day, model, route and brand.
+    UsageRead,
     MembersRead,
     /// Invite, change roles, remove members. People only: no API key holds it.
     MembersManage,
@@ -37,7 +39,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::BrandsRead,
         Scope::BrandsWrite,
         Scope::SourcesRead,
@@ -45,6 +47,7 @@ impl Scope {
         Scope::Search,
         Scope::JobsRead,
         Scope::AuditRead,
+        Scope::UsageRead,
         Scope::MembersRead,
         Scope::MembersManage,
         Scope::KeysManage,
@@ -71,6 +74,7 @@ impl Scope {
             Scope::Search => "search",
             Scope::JobsRead => "jobs:read",
             Scope::AuditRead => "audit:read",
+            Scope::UsageRead => "usage:read",
             Scope::MembersRead => "members:read",
             Scope::MembersManage => "members:manage",
             Scope::KeysManage => "keys:manage",
@@ -108,7 +112,7 @@ pub enum Role {
     /// A viewer who also adds, changes and deletes brands and sources, and makes API keys
     /// with at most their own permissions.
     Editor,
-    /// An editor who also manages members and reads the audit trail.
+    /// An editor who also manages members and reads the audit trail and usage.
     Owner,
 }
 
@@ -130,7 +134,7 @@ impl Role {
             | Scope::JobsRead
             | Scope::MembersRead => true,
             Scope::BrandsWrite | Scope::SourcesWrite | Scope::KeysManage => self >= Role::Editor,
-            Scope::AuditRead | Scope::MembersManage => self == Role::Owner,
+            Scope::AuditRead | Scope::UsageRead | Scope::MembersManage => self == Role::Owner,
         }
     }
 }
@@ -333,6 +337,21 @@ impl Admin {
         } else {
             Err(AppError::ApiKeyNotFound(key))
         }
+    }
+
+    /// The workspace's LLM usage, grouped as asked; a brand filter must name a brand of the
+    /// workspace.
+    pub async fn llm_usage(
+        &self,
+        workspace: WorkspaceId,
+        query: &brandpilot_store::UsageQuery,
+    ) -> Result<Vec<brandpilot_store::UsageRow>> {
+        if let Some(brand) = query.brand
+            && self.store.get_brand(workspace, brand).await?.is_none()
+        {
+            return Err(AppError::BrandNotFound(brand));
+        }
+        Ok(self.store.llm_usage(workspace, query).await?)
     }
 
     /// The live key a caller presented, or `None` for anything that is not one (unknown,

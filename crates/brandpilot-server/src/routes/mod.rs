@@ -11,6 +11,7 @@ pub(crate) mod members;
 pub(crate) mod search;
 pub(crate) mod sources;
 pub(crate) mod uploads;
+pub(crate) mod usage;
 
 use crate::ServerState;
 use utoipa_axum::router::OpenApiRouter;
@@ -37,6 +38,7 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         .routes(routes!(members::accept_invitation))
         .routes(routes!(keys::list_keys, keys::create_key))
         .routes(routes!(keys::revoke_key))
+        .routes(routes!(usage::usage))
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::job_events))
         .routes(routes!(brands::list_brands, brands::create_brand))

@@ -17,4 +17,5 @@ mod search;
 mod shutdown;
 mod tenancy;
 mod uploads;
+mod usage;
 mod web_sources;

@@ -115,6 +115,11 @@ const WALK: &[Case] = &[
     },
     Case {
         method: "GET",
+        path: "/api/v1/usage",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
         path: "/api/v1/brands",
         body: |_| Body::None,
     },

@@ -1,0 +1,121 @@
+//! Usage over HTTP: the workspace's LLM calls summed per day, model and brand, within a
+//! period, never counting another workspace's calls.
+
+use crate::helpers::{JsonOk, assert_error, spawn_app};
+use brandpilot_core::{BrandId, WorkspaceId};
+use brandpilot_store::{LlmCallOutcome, NewLlmCall};
+use serde_json::Value;
+
+const DAY: i64 = 86_400_000;
+/// 2026-11-02T00:00:00Z.
+const MONDAY: i64 = 1_793_577_600_000;
+
+fn call(
+    workspace: WorkspaceId,
+    brand: Option<i64>,
+    model: &str,
+    at: i64,
+    tokens: u32,
+) -> NewLlmCall {
+    NewLlmCall {
+        workspace,
+        brand: brand.map(BrandId),
+        route: "answer".into(),
+        provider: "local".into(),
+        model: model.into(),
+        prompt_tokens: tokens,
+        completion_tokens: tokens / 10,
+        tokens_estimated: false,
+        cost_usd: Some(f64::from(tokens) / 1_000_000.0),
+        latency_ms: 10,
+        outcome: LlmCallOutcome::Success,
+        fault: None,
+        fallback_depth: 0,
+        retries: 0,
+        streamed: false,
+        created_at_ms: at,
+    }
+}
+
+/// A report row as (day, model, brand, calls, prompt tokens).
+type Row<'a> = (Option<i64>, Option<&'a str>, Option<i64>, u64, u64);
+
+fn rows(report: &Value) -> Vec<Row<'_>> {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["day_ms"].as_i64(),
+                row["model"].as_str(),
+                row["brand_id"].as_i64(),
+                row["calls"].as_u64().unwrap(),
+                row["prompt_tokens"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn usage_sums_the_workspaces_calls_by_day_model_and_brand() {
+    let app = spawn_app().await;
+    let acme = app.create_brand("Acme").await;
+    let zeta = app.create_brand("Zeta").await;
+    let (other, _) = app.other_workspace("elsewhere").await;
+    let ws = app.workspace;
+    app.app
+        .store
+        .record_llm_calls(&[
+            call(ws, Some(acme), "smollm2", MONDAY + 1_000, 100),
+            call(ws, Some(acme), "smollm2", MONDAY + 2_000, 200),
+            call(ws, Some(zeta), "gpt-4o-mini", MONDAY + 3_000, 50),
+            call(ws, Some(acme), "smollm2", MONDAY + DAY + 5, 400),
+            call(other, None, "smollm2", MONDAY + 10, 9_999),
+        ])
+        .await
+        .unwrap();
+
+    let total = app.get("/api/v1/usage").json_ok().await;
+    assert_eq!(rows(&total), [(None, None, None, 4, 750)]);
+
+    let by_day_and_model = app.get("/api/v1/usage?group_by=day,model").json_ok().await;
+    let mut grouped = rows(&by_day_and_model);
+    grouped.sort();
+    assert_eq!(
+        grouped,
+        [
+            (Some(MONDAY), Some("gpt-4o-mini"), None, 1, 50),
+            (Some(MONDAY), Some("smollm2"), None, 2, 300),
+            (Some(MONDAY + DAY), Some("smollm2"), None, 1, 400),
+        ]
+    );
+
+    let tuesday_for_acme = app
+        .get(&format!(
+            "/api/v1/usage?group_by=brand&from={}&to={}&brand_id={acme}",
+            MONDAY + DAY,
+            MONDAY + 2 * DAY
+        ))
+        .json_ok()
+        .await;
+    assert_eq!(rows(&tuesday_for_acme), [(None, None, Some(acme), 1, 400)]);
+    let cost = tuesday_for_acme["rows"][0]["cost_usd"].as_f64().unwrap();
+    assert!((cost - 0.0004).abs() < 1e-12, "{cost}");
+
+    for bad in ["group_by=week", "group_by=day,colour", "from=-5"] {
+        let response = app
+            .get(&format!("/api/v1/usage?{bad}"))
+            .send()
+            .await
+            .unwrap();
+        assert_error(response, 400, "invalid_request").await;
+    }
+    // Another workspace's brand is not one of ours.
+    let foreign = app
+        .get("/api/v1/usage?brand_id=987654")
+        .send()
+        .await
+        .unwrap();
+    assert_error(foreign, 404, "not_found").await;
+}
