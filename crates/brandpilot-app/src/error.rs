@@ -36,6 +36,15 @@ pub enum AppError {
     /// Known caller, not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// The workspace used this month's credits.
+    #[error(
+        "this workspace has used its {limit} credits for the month ({used} used); they renew when the month turns"
+    )]
+    CreditsExhausted {
+        used: u64,
+        limit: u64,
+        resets_at_ms: i64,
+    },
     #[error("invalid settings: {0}")]
     Settings(String),
     #[error(transparent)]
@@ -73,6 +82,7 @@ impl Fault for AppError {
             AppError::InvalidInput(_) | AppError::Conflict(_) => FaultKind::User,
             AppError::InvalidCredentials | AppError::SessionEnded => FaultKind::User,
             AppError::Forbidden(_) => FaultKind::User,
+            AppError::CreditsExhausted { .. } => FaultKind::User,
             AppError::Settings(_) | AppError::Dataset(_) => FaultKind::User,
             AppError::Store(e) => e.fault(),
             AppError::Index(e) => e.fault(),

@@ -485,19 +485,22 @@ impl Brandpilot {
         // embedding source by source, so one bad source fails alone.
         let all: Vec<&NewChunk> = prepared.iter().flat_map(|p| &p.write.chunks).collect();
         let mut embedded = vec![0; prepared.len()];
+        let mut embedded_tokens = 0;
         match self.ensure_embeddings(&all).await {
-            Ok(count) => {
+            Ok((count, tokens)) => {
                 if let Some(first) = embedded.first_mut() {
                     *first = count;
                 }
+                embedded_tokens = tokens;
             }
             Err(_) => {
                 let mut kept = Vec::with_capacity(prepared.len());
                 for source in prepared {
                     let chunks: Vec<&NewChunk> = source.write.chunks.iter().collect();
                     match self.ensure_embeddings(&chunks).await {
-                        Ok(count) => {
+                        Ok((count, tokens)) => {
                             embedded[kept.len()] = count;
+                            embedded_tokens += tokens;
                             kept.push(source);
                         }
                         Err(error) => {
@@ -512,6 +515,7 @@ impl Brandpilot {
         }
         let writes: Vec<SourceWrite> = prepared.iter().map(|p| p.write.clone()).collect();
         self.store.write_sources(brand.id, &writes).await?;
+        self.record_embedding_usage(brand, embedded_tokens).await;
         for (source, embedded) in prepared.iter().zip(embedded) {
             let chunks = source.write.chunks.len();
             let outcome = if source.existed {
@@ -544,19 +548,60 @@ impl Brandpilot {
         Ok(())
     }
 
-    /// Embeds the chunks whose text has no cached embedding for the current model.
-    async fn ensure_embeddings(&self, chunks: &[&NewChunk]) -> Result<usize> {
+    /// Embeds the chunks whose text has no cached embedding for the current model; returns
+    /// how many were embedded and their tokens.
+    async fn ensure_embeddings(&self, chunks: &[&NewChunk]) -> Result<(usize, u64)> {
         let model = self.embedder.model_id().to_owned();
         let hashes: Vec<ContentHash> = chunks.iter().map(|c| c.content_hash).collect();
         let cached = self.store.cached_embeddings(&model, &hashes).await?;
         let mut seen = std::collections::HashSet::new();
-        let missing: Vec<(ContentHash, String)> = chunks
+        let missing: Vec<&NewChunk> = chunks
             .iter()
+            .copied()
             .filter(|chunk| !cached.contains_key(&chunk.content_hash))
             .filter(|chunk| seen.insert(chunk.content_hash))
+            .collect();
+        let tokens = missing.iter().map(|c| u64::from(c.token_count)).sum();
+        let texts = missing
+            .iter()
             .map(|chunk| (chunk.content_hash, chunk.text.clone()))
             .collect();
-        self.embed_and_cache(missing).await
+        Ok((self.embed_and_cache(texts).await?, tokens))
+    }
+
+    /// Records the tokens a group embedded as a model call of the brand (route `embed`), so
+    /// usage and credits count embeddings with LLM calls. A failure is logged: the chunks
+    /// are stored, and losing one usage row must not fail their ingestion.
+    async fn record_embedding_usage(&self, brand: &Brand, tokens: u64) {
+        if tokens == 0 {
+            return;
+        }
+        let call = brandpilot_store::NewLlmCall {
+            workspace: brand.workspace,
+            brand: Some(brand.id),
+            route: "embed".into(),
+            provider: if self.embedder.is_semantic() {
+                "embedder"
+            } else {
+                "hashing"
+            }
+            .into(),
+            model: self.embedder.model_id().to_owned(),
+            prompt_tokens: u32::try_from(tokens).unwrap_or(u32::MAX),
+            completion_tokens: 0,
+            tokens_estimated: false,
+            cost_usd: None,
+            latency_ms: 0,
+            outcome: brandpilot_store::LlmCallOutcome::Success,
+            fault: None,
+            fallback_depth: 0,
+            retries: 0,
+            streamed: false,
+            created_at_ms: crate::llm_calls::now_ms(),
+        };
+        if let Err(error) = self.store.record_llm_calls(&[call]).await {
+            tracing::warn!(%error, "could not record embedding usage");
+        }
     }
 
     /// Embeds texts in batches and stores the vectors under their content hashes.

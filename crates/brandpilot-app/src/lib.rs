@@ -11,6 +11,7 @@ mod access;
 pub mod accounts;
 pub mod backup;
 pub mod bench;
+pub mod credits;
 mod embedders;
 mod error;
 pub mod eval;

@@ -28,6 +28,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub auth: AuthSettings,
     pub fetch: FetchSettings,
+    pub billing: BillingSettings,
 }
 
 impl Default for Settings {
@@ -48,6 +49,7 @@ impl Default for Settings {
             jobs: JobSettings::default(),
             auth: AuthSettings::default(),
             fetch: FetchSettings::default(),
+            billing: BillingSettings::default(),
         }
     }
 }
@@ -63,6 +65,37 @@ impl Settings {
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
     }
+}
+
+/// Credits: what a workspace may spend on model calls (LLM answers and embeddings) each
+/// calendar month (UTC). One credit is `tokens_per_credit` tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BillingSettings {
+    /// The plan every workspace is on: `unlimited` (the default: no limit), or a name from
+    /// `plans`.
+    pub plan: String,
+    pub tokens_per_credit: u64,
+    /// Plans by name, e.g. `[billing.plans.starter] monthly_credits = 5000`.
+    pub plans: BTreeMap<String, PlanSettings>,
+}
+
+impl Default for BillingSettings {
+    fn default() -> Self {
+        Self {
+            plan: "unlimited".into(),
+            tokens_per_credit: 1_000,
+            plans: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSettings {
+    /// Credits a workspace may use per calendar month; work that needs more is refused
+    /// with 402 until the month turns.
+    pub monthly_credits: u64,
 }
 
 /// Adding sources by URL: what the server may fetch. Internal networks (loopback, private,

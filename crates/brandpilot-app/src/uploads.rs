@@ -35,6 +35,7 @@ impl Brandpilot {
         if files.is_empty() {
             return Err(AppError::InvalidInput("no file was uploaded".into()));
         }
+        self.check_credits(brand.workspace).await?;
         let mut uploads = Vec::with_capacity(files.len());
         for (name, bytes) in &files {
             let hash: [u8; 32] = Sha256::digest(bytes).into();

@@ -28,6 +28,7 @@ impl Brandpilot {
         idempotency_key: Option<String>,
     ) -> Result<Enqueued> {
         let url = self.fetcher.check(url)?;
+        self.check_credits(brand.workspace).await?;
         let job = NewJob {
             workspace: Some(brand.workspace),
             lane: JobLane::Long,

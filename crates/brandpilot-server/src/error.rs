@@ -23,6 +23,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// For people; never carries SQL, paths, panic text or another workspace's data.
     pub message: String,
+    /// Seconds after which trying again may work, sent as `Retry-After`.
+    pub retry_after_secs: Option<u64>,
 }
 
 /// The code and message a response carries until the middleware adds the request id.
@@ -53,6 +55,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after_secs: None,
         }
     }
 
@@ -92,6 +95,12 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status.into_response();
+        if let Some(seconds) = self.retry_after_secs {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
         response.extensions_mut().insert(ErrorBody {
             code: self.code,
             message: self.message,
@@ -125,6 +134,21 @@ impl From<AppError> for ApiError {
                 ApiError::new(StatusCode::UNAUTHORIZED, "session_ended", error.to_string())
             }
             AppError::Forbidden(message) => ApiError::forbidden(message.clone()),
+            AppError::CreditsExhausted { resets_at_ms, .. } => {
+                let now_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64);
+                ApiError {
+                    retry_after_secs: Some(
+                        u64::try_from((resets_at_ms - now_ms).max(0) / 1000 + 1).unwrap_or(1),
+                    ),
+                    ..ApiError::new(
+                        StatusCode::PAYMENT_REQUIRED,
+                        "credits_exhausted",
+                        error.to_string(),
+                    )
+                }
+            }
             // Only the checks before a fetch is queued reach a request (the fetch itself
             // runs in a job); their messages never name an internal address.
             AppError::Fetch(fetch) => {

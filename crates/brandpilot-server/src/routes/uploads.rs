@@ -53,6 +53,7 @@ pub struct UploadAccepted {
     responses(
         (status = 202, description = "Queued; follow the job", body = UploadAccepted),
         (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+        (status = 402, description = "The month's credits are used up (`credits_exhausted`); see Retry-After", body = ErrorResponse),
         (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
         (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
     ))]
@@ -225,6 +226,7 @@ pub struct NewUrlSource {
         (status = 202, description = "Queued; follow the job", body = UploadAccepted),
         (status = 400, description = "Not a URL the server fetches (`url_refused`)", body = ErrorResponse),
         (status = 401, body = ErrorResponse),
+        (status = 402, description = "The month's credits are used up (`credits_exhausted`); see Retry-After", body = ErrorResponse),
         (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
         (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
     ))]

@@ -132,3 +132,37 @@ pub(crate) async fn usage(
         rows: rows.into_iter().map(UsageRowView::from).collect(),
     }))
 }
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Credits {
+    /// The workspace's plan (`unlimited` unless the server sets `billing.plan`).
+    pub plan: String,
+    /// Credits used this calendar month (UTC); one credit is a number of model tokens.
+    pub used: u64,
+    /// The month's allowance; absent when unlimited.
+    pub limit: Option<u64>,
+    /// When the month turns and credits renew (Unix ms).
+    pub resets_at_ms: i64,
+}
+
+/// This month's credits: used, allowed, and when they renew. Work is refused with 402
+/// `credits_exhausted` once they are used up.
+#[utoipa::path(get, path = "/api/v1/credits", tag = "workspaces",
+    security(("api_key" = ["usage:read"])),
+    responses(
+        (status = 200, body = Credits),
+        (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
+    ))]
+pub(crate) async fn credits(
+    State(state): State<ServerState>,
+    caller: Caller,
+) -> Result<Json<Credits>, ApiError> {
+    caller.require(Scope::UsageRead)?;
+    let status = state.app.credits(caller.workspace).await?;
+    Ok(Json(Credits {
+        plan: status.plan,
+        used: status.used,
+        limit: status.limit,
+        resets_at_ms: status.resets_at_ms,
+    }))
+}

@@ -120,6 +120,11 @@ const WALK: &[Case] = &[
     },
     Case {
         method: "GET",
+        path: "/api/v1/credits",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
         path: "/api/v1/brands",
         body: |_| Body::None,
     },

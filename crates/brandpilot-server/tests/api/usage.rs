@@ -119,3 +119,99 @@ async fn usage_sums_the_workspaces_calls_by_day_model_and_brand() {
         .unwrap();
     assert_error(foreign, 404, "not_found").await;
 }
+
+/// A workspace on a small plan: ingestion uses credits (its embeddings are counted); once
+/// they are used up, more work is refused with 402 and `Retry-After` until the month turns,
+/// while reading and searching go on.
+#[tokio::test]
+async fn work_beyond_the_months_credits_is_refused_with_402() {
+    let app = crate::helpers::spawn_app_with(
+        |s| {
+            s.billing.plan = "starter".into();
+            s.billing.tokens_per_credit = 10;
+            s.billing.plans.insert(
+                "starter".into(),
+                brandpilot_app::settings::PlanSettings { monthly_credits: 5 },
+            );
+        },
+        brandpilot_server::ExtraRoutes::new(),
+    )
+    .await;
+    let brand = app.create_brand("Acme").await;
+    let fresh = app.get("/api/v1/credits").json_ok().await;
+    assert_eq!(fresh["plan"], "starter");
+    assert_eq!(
+        (fresh["used"].as_u64(), fresh["limit"].as_u64()),
+        (Some(0), Some(5))
+    );
+
+    let upload = |name: &'static str, text: String| {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(text.into_bytes()).file_name(name),
+        );
+        app.client
+            .post(app.url(&format!("/api/v1/brands/{brand}/uploads")))
+            .bearer_auth(&app.key)
+            .multipart(form)
+    };
+    // About 120 words: well over the 50 tokens the month allows, counted after the fact.
+    let words: String = (0..120).map(|i| format!("word{i} ")).collect();
+    let first = upload("policy.md", format!("# Policy\n\n{words}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 202);
+    let id = first.json::<Value>().await.unwrap()["job"]["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(app.finished_job(id).await["status"], "succeeded");
+
+    let spent = app.get("/api/v1/credits").json_ok().await;
+    assert!(spent["used"].as_u64().unwrap() >= 5, "{spent}");
+    let usage = app.get("/api/v1/usage?group_by=route").json_ok().await;
+    assert!(
+        usage["rows"][0]["prompt_tokens"].as_u64().unwrap() >= 50,
+        "embeddings are counted: {usage}"
+    );
+
+    let refused = upload("more.md", "# More\n\nAnother page.".into())
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let resets_in = (spent["resets_at_ms"].as_i64().unwrap()
+        - std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64)
+        / 1000;
+    assert!(
+        retry_after > 0 && (retry_after as i64 - resets_in).abs() <= 5,
+        "Retry-After {retry_after} s, month ends in {resets_in} s"
+    );
+    assert_error(refused, 402, "credits_exhausted").await;
+    let by_url = app
+        .post(
+            &format!("/api/v1/brands/{brand}/sources/url"),
+            &serde_json::json!({ "url": "https://example.com/" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_error(by_url, 402, "credits_exhausted").await;
+    // Reading and searching are not refused.
+    let found = app
+        .post(
+            &format!("/api/v1/brands/{brand}/search"),
+            &serde_json::json!({ "query": "word7" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.status(), 200);
+}
