@@ -41,21 +41,14 @@ impl Brandpilot {
             let hash: [u8; 32] = Sha256::digest(bytes).into();
             uploads.push(self.store.put_upload(brand.id, name, &hash, bytes).await?);
         }
-        let job = NewJob {
-            workspace: Some(brand.workspace),
-            lane: JobLane::Long,
-            kind: INGEST_UPLOADS.into(),
-            payload: serde_json::to_value(UploadJob {
-                brand: brand.id.0,
-                uploads: uploads.clone(),
-                tags: tags.to_vec(),
-            })
-            .map_err(|e| AppError::Task(e.to_string()))?,
-            idempotency_key,
-            max_attempts: self.settings.jobs.max_attempts,
-            run_at_ms: crate::llm_calls::now_ms(),
+        let payload = UploadJob {
+            brand: brand.id.0,
+            uploads: uploads.clone(),
+            tags: tags.to_vec(),
         };
-        let enqueued = self.store.enqueue_job(&job).await?;
+        let enqueued = self
+            .enqueue_long_job(brand, INGEST_UPLOADS, &payload, idempotency_key)
+            .await?;
         if let Enqueued::Existing(_) = enqueued {
             // The first request's job carries its own copies.
             self.store.delete_uploads(&uploads).await?;
@@ -65,6 +58,26 @@ impl Brandpilot {
 }
 
 impl Brandpilot {
+    /// Queues a job of the brand's workspace on the long lane, due now.
+    pub(crate) async fn enqueue_long_job(
+        &self,
+        brand: &Brand,
+        kind: &str,
+        payload: &impl Serialize,
+        idempotency_key: Option<String>,
+    ) -> Result<Enqueued> {
+        let job = NewJob {
+            workspace: Some(brand.workspace),
+            lane: JobLane::Long,
+            kind: kind.into(),
+            payload: serde_json::to_value(payload).map_err(|e| AppError::Task(e.to_string()))?,
+            idempotency_key,
+            max_attempts: self.settings.jobs.max_attempts,
+            run_at_ms: crate::llm_calls::now_ms(),
+        };
+        Ok(self.store.enqueue_job(&job).await?)
+    }
+
     /// A job of this workspace (another workspace's job ids are not found).
     pub async fn job_by_id(
         &self,

@@ -4,7 +4,7 @@
 
 use crate::{AppError, Brandpilot, IngestObserver, IngestReport, Result};
 use brandpilot_core::{BrandId, WorkspaceId};
-use brandpilot_store::{Brand, Enqueued, JobLane, NewJob};
+use brandpilot_store::{Brand, Enqueued};
 use serde::{Deserialize, Serialize};
 
 /// The job kind of a URL's ingestion.
@@ -29,21 +29,13 @@ impl Brandpilot {
     ) -> Result<Enqueued> {
         let url = self.fetcher.check(url)?;
         self.check_credits(brand.workspace).await?;
-        let job = NewJob {
-            workspace: Some(brand.workspace),
-            lane: JobLane::Long,
-            kind: INGEST_URL.into(),
-            payload: serde_json::to_value(UrlJob {
-                brand: brand.id.0,
-                url: url.to_string(),
-                tags: tags.to_vec(),
-            })
-            .map_err(|e| AppError::Task(e.to_string()))?,
-            idempotency_key,
-            max_attempts: self.settings.jobs.max_attempts,
-            run_at_ms: crate::llm_calls::now_ms(),
+        let payload = UrlJob {
+            brand: brand.id.0,
+            url: url.to_string(),
+            tags: tags.to_vec(),
         };
-        Ok(self.store.enqueue_job(&job).await?)
+        self.enqueue_long_job(brand, INGEST_URL, &payload, idempotency_key)
+            .await
     }
 
     /// Fetches the job's page and ingests it.

@@ -125,6 +125,23 @@ pub(crate) async fn upload(
         .app
         .queue_upload(&brand, files, &tags, idempotency_key)
         .await?;
+    accepted(&state, &caller, enqueued).await
+}
+
+/// `202 Accepted` with the queued job and where to follow it; this process's workers are
+/// woken to take it.
+async fn accepted(
+    state: &ServerState,
+    caller: &Caller,
+    enqueued: brandpilot_store::Enqueued,
+) -> Result<
+    (
+        StatusCode,
+        [(header::HeaderName, String); 1],
+        Json<UploadAccepted>,
+    ),
+    ApiError,
+> {
     if let Some(jobs) = &state.jobs {
         jobs.notify();
     }
@@ -255,13 +272,5 @@ pub(crate) async fn add_url(
         .app
         .queue_url(&brand, &body.url, &tags, idempotency_key)
         .await?;
-    if let Some(jobs) = &state.jobs {
-        jobs.notify();
-    }
-    let job = state.app.job_by_id(caller.workspace, enqueued.id()).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, format!("/api/v1/jobs/{}", job.id.0))],
-        Json(UploadAccepted { job: job.into() }),
-    ))
+    accepted(&state, &caller, enqueued).await
 }
