@@ -50,10 +50,16 @@ fi
 
 # The job runner, the app's knowledge base and the whole HTTP API (tenancy walk included)
 # again, on PostgreSQL: each test in a fresh schema of the same server.
-for suite in "brandpilot-jobs jobs" "brandpilot-app knowledge_base" "brandpilot-server api"; do
-    read -r package binary <<<"$suite"
-    BRANDPILOT_TEST_STORE=postgres cargo test --locked -p "$package" --test "$binary" --no-fail-fast
-done
+# (Through nextest, the binaries built above are reused as they are.)
+if cargo nextest --version >/dev/null 2>&1; then
+    BRANDPILOT_TEST_STORE=postgres cargo nextest run --workspace --locked --no-fail-fast -E \
+        'binary_id(brandpilot-jobs::jobs) | binary_id(brandpilot-app::knowledge_base) | binary_id(brandpilot-server::api)'
+else
+    for suite in "brandpilot-jobs jobs" "brandpilot-app knowledge_base" "brandpilot-server api"; do
+        read -r package binary <<<"$suite"
+        BRANDPILOT_TEST_STORE=postgres cargo test --locked -p "$package" --test "$binary" --no-fail-fast
+    done
+fi
 
 # The HTTP API against its own OpenAPI document (schemathesis from PyPI, in a venv).
 scripts/schemathesis.sh
