@@ -78,6 +78,27 @@ impl Brandpilot {
         Ok(self.store.enqueue_job(&job).await?)
     }
 
+    /// Every hour until `stopped` says so, deletes upload bytes older than a week: a job
+    /// drops its own bytes when it ends, but one whose every worker died, or an upload
+    /// whose server stopped before queueing its job, leaves them behind. A week is far
+    /// longer than any job's retries take.
+    pub async fn sweep_uploads(&self, mut stopped: tokio::sync::watch::Receiver<bool>) {
+        const RETENTION_MS: i64 = 7 * 86_400_000;
+        const EVERY: std::time::Duration = std::time::Duration::from_secs(3_600);
+        loop {
+            let before = crate::llm_calls::now_ms() - RETENTION_MS;
+            match self.store.delete_uploads_before(before).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "swept upload bytes left by ended jobs"),
+                Err(error) => tracing::warn!(%error, "could not sweep old uploads"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(EVERY) => {}
+                _ = stopped.changed() => return,
+            }
+        }
+    }
+
     /// A job of this workspace (another workspace's job ids are not found).
     pub async fn job_by_id(
         &self,

@@ -511,6 +511,13 @@ impl Store {
         dispatch!(self, s => s.delete_uploads(ids).await)
     }
 
+    /// Deletes uploads stored before `before_ms`: bytes a finished job normally drops
+    /// itself, left behind when a job died with its worker or a server stopped between
+    /// storing them and queueing their job.
+    pub async fn delete_uploads_before(&self, before_ms: i64) -> Result<u64> {
+        dispatch!(self, s => s.delete_uploads_before(before_ms).await)
+    }
+
     /// Per lane: jobs waiting and running, and how long the oldest due one has waited.
     pub async fn queue_stats(&self, now_ms: i64) -> Result<Vec<QueueStats>> {
         dispatch!(self, s => s.queue_stats(now_ms).await)

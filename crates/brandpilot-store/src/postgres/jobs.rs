@@ -380,6 +380,14 @@ impl PostgresStore {
         Ok(result.rows_affected())
     }
 
+    pub async fn delete_uploads_before(&self, before_ms: i64) -> Result<u64> {
+        let result = sqlx::query("DELETE FROM uploads WHERE created_at < $1")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+
     pub async fn queue_stats(&self, now_ms: i64) -> Result<Vec<QueueStats>> {
         let mut stats = Vec::new();
         for lane in [JobLane::Fast, JobLane::Long] {

@@ -386,6 +386,14 @@ impl SqliteStore {
         Ok(result.rows_affected())
     }
 
+    pub async fn delete_uploads_before(&self, before_ms: i64) -> Result<u64> {
+        let result = sqlx::query("DELETE FROM uploads WHERE created_at < ?")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+
     pub async fn queue_stats(&self, now_ms: i64) -> Result<Vec<QueueStats>> {
         let mut stats = Vec::new();
         for lane in [JobLane::Fast, JobLane::Long] {

@@ -352,4 +352,34 @@ backend_tests! {
             (0, 1, None)
         );
     }
+
+    async fn uploads_left_behind_are_swept_by_age_and_newer_ones_kept(store: Store) {
+        let ws = queue(&store).await;
+        let brand = store.create_brand(ws, "Acme").await.unwrap();
+        let old = store
+            .put_upload(brand.id, "old.md", &[1; 32], b"left by a dead job")
+            .await
+            .unwrap();
+        // Uploads are stamped in milliseconds: step past the old one's stamp.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let cutoff = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let new = store
+            .put_upload(brand.id, "new.md", &[2; 32], b"waiting for its job")
+            .await
+            .unwrap();
+        assert_eq!(store.delete_uploads_before(0).await.unwrap(), 0);
+        assert_eq!(store.delete_uploads_before(cutoff).await.unwrap(), 1);
+        let left: Vec<i64> = store
+            .uploads(brand.id, &[old, new])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|upload| upload.id)
+            .collect();
+        assert_eq!(left, [new]);
+    }
 }

@@ -58,6 +58,11 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
         let app = app.clone();
         tokio::spawn(async move { app.follow_store(follow_every, stopped).await })
     });
+    let sweeper = {
+        let app = app.clone();
+        let stopped = stop_following.subscribe();
+        tokio::spawn(async move { app.sweep_uploads(stopped).await })
+    };
     let runner = brandpilot_jobs::Runner::start(
         app.store.clone(),
         Arc::new(brandpilot_app::uploads::IngestJobs { app: app.clone() }),
@@ -80,6 +85,7 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
     if let Some(follower) = follower {
         let _ = follower.await;
     }
+    let _ = sweeper.await;
     app.close().await;
     eprintln!("Brandpilot stopped");
     Ok(ExitCode::SUCCESS)
