@@ -13,6 +13,7 @@ pub mod backup;
 pub mod bench;
 pub mod credits;
 mod embedders;
+mod embedding;
 mod error;
 pub mod eval;
 mod ingest;

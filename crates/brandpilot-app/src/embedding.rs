@@ -1,0 +1,89 @@
+//! Embedding at ingestion: what the cache lacks is embedded in batches on the blocking
+//! pool and cached under the chunk's content hash, and the tokens embedded are recorded as
+//! the brand's model use (which credits count).
+
+use crate::{Brandpilot, Result, blocking};
+use brandpilot_core::ContentHash;
+use brandpilot_store::{Brand, NewChunk};
+
+impl Brandpilot {
+    /// Embeds the chunks whose text has no cached embedding for the current model; returns
+    /// how many were embedded and their tokens.
+    pub(crate) async fn ensure_embeddings(&self, chunks: &[&NewChunk]) -> Result<(usize, u64)> {
+        let model = self.embedder.model_id().to_owned();
+        let hashes: Vec<ContentHash> = chunks.iter().map(|c| c.content_hash).collect();
+        let cached = self.store.cached_embeddings(&model, &hashes).await?;
+        let mut seen = std::collections::HashSet::new();
+        let missing: Vec<&NewChunk> = chunks
+            .iter()
+            .copied()
+            .filter(|chunk| !cached.contains_key(&chunk.content_hash))
+            .filter(|chunk| seen.insert(chunk.content_hash))
+            .collect();
+        let tokens = missing.iter().map(|c| u64::from(c.token_count)).sum();
+        let texts = missing
+            .iter()
+            .map(|chunk| (chunk.content_hash, chunk.text.clone()))
+            .collect();
+        Ok((self.embed_and_cache(texts).await?, tokens))
+    }
+
+    /// Records the tokens a group embedded as a model call of the brand (route `embed`), so
+    /// usage and credits count embeddings with LLM calls. A failure is logged: the chunks
+    /// are stored, and losing one usage row must not fail their ingestion.
+    pub(crate) async fn record_embedding_usage(&self, brand: &Brand, tokens: u64) {
+        if tokens == 0 {
+            return;
+        }
+        let call = brandpilot_store::NewLlmCall {
+            workspace: brand.workspace,
+            brand: Some(brand.id),
+            route: "embed".into(),
+            provider: if self.embedder.is_semantic() {
+                "embedder"
+            } else {
+                "hashing"
+            }
+            .into(),
+            model: self.embedder.model_id().to_owned(),
+            prompt_tokens: u32::try_from(tokens).unwrap_or(u32::MAX),
+            completion_tokens: 0,
+            tokens_estimated: false,
+            cost_usd: None,
+            latency_ms: 0,
+            outcome: brandpilot_store::LlmCallOutcome::Success,
+            fault: None,
+            fallback_depth: 0,
+            retries: 0,
+            streamed: false,
+            created_at_ms: crate::llm_calls::now_ms(),
+        };
+        if let Err(error) = self.store.record_llm_calls(&[call]).await {
+            tracing::warn!(%error, "could not record embedding usage");
+        }
+    }
+
+    /// Embeds texts in batches and stores the vectors under their content hashes.
+    pub(crate) async fn embed_and_cache(&self, texts: Vec<(ContentHash, String)>) -> Result<usize> {
+        if texts.is_empty() {
+            return Ok(0);
+        }
+        let count = texts.len();
+        let embedder = self.embedder.clone();
+        let batch = self.settings.embedder.batch_size.max(1);
+        let rows = blocking(move || {
+            let mut rows = Vec::with_capacity(texts.len());
+            for group in texts.chunks(batch) {
+                let inputs: Vec<&str> = group.iter().map(|(_, text)| text.as_str()).collect();
+                let vectors = embedder.embed(&inputs)?;
+                rows.extend(group.iter().map(|(hash, _)| *hash).zip(vectors));
+            }
+            Ok(rows)
+        })
+        .await?;
+        self.store
+            .put_embeddings(self.embedder.model_id(), &rows)
+            .await?;
+        Ok(count)
+    }
+}
