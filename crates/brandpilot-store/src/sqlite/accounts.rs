@@ -79,11 +79,14 @@ impl SqliteStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
+    /// A person's workspaces, the one they joined first leading (their default); a join in
+    /// the same millisecond as their sign-up goes after the workspace they own.
     pub async fn memberships(&self, user: UserId) -> Result<Vec<Membership>> {
         let rows = sqlx::query(
             "SELECT m.workspace_id, w.name, m.role, m.created_at
              FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
-             WHERE m.user_id = ? ORDER BY m.created_at, m.workspace_id",
+             WHERE m.user_id = ?
+             ORDER BY m.created_at, m.role <> 'owner', m.workspace_id",
         )
         .bind(user.0)
         .fetch_all(&self.pool)
