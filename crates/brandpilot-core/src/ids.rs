@@ -50,3 +50,15 @@ row_id!(
     /// A background job (ingestion run, later any queued work).
     JobId
 );
+row_id!(
+    /// A conversation between a brand's assistant and one end user.
+    ConversationId
+);
+row_id!(
+    /// One message of a conversation: the end user's, the assistant's or a human agent's.
+    MessageId
+);
+row_id!(
+    /// A hand-over to a human: the question, why, and who is on it.
+    TicketId
+);

@@ -14,7 +14,9 @@ mod source;
 
 pub use error::{Fault, FaultKind};
 pub use hash::ContentHash;
-pub use ids::{BrandId, ChunkId, JobId, SourceId, UserId, WorkspaceId};
+pub use ids::{
+    BrandId, ChunkId, ConversationId, JobId, MessageId, SourceId, TicketId, UserId, WorkspaceId,
+};
 pub use locator::ChunkLocator;
 pub use search::{Passage, SearchFilter, SearchMode, SearchRequest};
 pub use source::{SourceKind, SourceStatus, UnknownVariant};
