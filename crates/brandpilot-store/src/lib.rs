@@ -1,5 +1,6 @@
 //! Persistence for Brandpilot: workspaces, brands, sources, chunks, cached embeddings, jobs,
-//! LLM call records and the LLM answer cache.
+//! LLM call records, the LLM answer cache, and the assistant's conversations and tickets
+//! (their [`Store`] methods are in `assistant.rs`).
 //!
 //! [`Store`] is the one type the rest of the code sees. It dispatches to a backend module —
 //! [`sqlite`] (the embedded default) or [`postgres`] (a server shared by replicas), each with
@@ -22,12 +23,13 @@ pub mod sqlite;
 
 pub use error::{Result, StoreError};
 pub use records::{
-    ApiKeyRecord, AuditEntry, Brand, CacheEntry, CacheScope, ChunkForIndex, ClaimedJob, Enqueued,
-    IndexHighMarks, Invitation, InvitationAcceptance, JobLane, JobRecord, JobRun, JobStatus,
-    LlmCallOutcome, Member, Membership, MembershipChange, NewApiKey, NewAuditEntry, NewCacheEntry,
-    NewChunk, NewInvitation, NewJob, NewLlmCall, NewSource, NewUser, QueueStats, RefreshRotation,
-    SourceRecord, SourceUpdate, SourceWrite, StoredChunk, StoredLlmCall, Upload, UsageGroup,
-    UsageQuery, UsageRow, User, UserCredentials,
+    ApiKeyRecord, AuditEntry, Brand, CacheEntry, CacheScope, ChunkForIndex, ClaimedJob,
+    ConversationRecord, Enqueued, Feedback, IndexHighMarks, Invitation, InvitationAcceptance,
+    JobLane, JobRecord, JobRun, JobStatus, LlmCallOutcome, Member, Membership, MembershipChange,
+    MessageRecord, NewApiKey, NewAuditEntry, NewCacheEntry, NewChunk, NewInvitation, NewJob,
+    NewLlmCall, NewMessage, NewSource, NewTicket, NewUser, QueueStats, RefreshRotation,
+    SourceRecord, SourceUpdate, SourceWrite, StoredChunk, StoredLlmCall, TicketRecord,
+    TicketUpdate, Upload, UsageGroup, UsageQuery, UsageRow, User, UserCredentials,
 };
 
 use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, UserId, WorkspaceId};
@@ -48,6 +50,10 @@ macro_rules! dispatch {
         }
     };
 }
+
+// Declared after `dispatch!`, which it uses (a `macro_rules!` macro is visible only below
+// its definition).
+mod assistant;
 
 impl Store {
     /// Opens the database named by `url` and runs its migrations. `postgres://…` or

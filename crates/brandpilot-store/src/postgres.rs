@@ -35,6 +35,7 @@ use std::str::FromStr;
 
 mod access;
 mod accounts;
+mod assistant;
 mod embeddings;
 mod jobs;
 mod llm;
@@ -77,6 +78,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         7,
         "invitations",
         include_str!("../migrations/postgres/0007_invitations.sql"),
+    ),
+    (
+        8,
+        "assistant",
+        include_str!("../migrations/postgres/0008_assistant.sql"),
     ),
 ];
 

@@ -1,8 +1,8 @@
 //! Rows as the rest of the code sees them: plain data, no database types.
 
 use brandpilot_core::{
-    BrandId, ChunkId, ChunkLocator, ContentHash, FaultKind, JobId, SourceId, SourceKind,
-    SourceStatus, UserId, WorkspaceId,
+    BrandId, ChunkId, ChunkLocator, ContentHash, ConversationId, FaultKind, JobId, MessageId,
+    SourceId, SourceKind, SourceStatus, TicketId, UserId, WorkspaceId,
 };
 use serde_json::Value;
 
@@ -563,4 +563,98 @@ pub enum InvitationAcceptance {
     /// Accepted before, revoked or expired.
     Ended,
     Unknown,
+}
+
+/// A conversation between a brand's assistant and one end user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationRecord {
+    pub id: ConversationId,
+    pub brand: BrandId,
+    /// The end user's id as the brand's site gave it (not one of our users).
+    pub end_user: String,
+    /// The earlier part of the conversation, folded into prose; empty until the first fold.
+    pub summary: String,
+    /// The last message `summary` covers; `MessageId(0)` when there is no summary yet.
+    pub summarized_through: MessageId,
+    pub created_at_ms: i64,
+    /// When the last message was added (the creation time until then).
+    pub updated_at_ms: i64,
+}
+
+/// A message to add to a conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMessage {
+    /// `user`, `assistant` or `agent` (a person answering after a hand-over).
+    pub role: String,
+    pub content: String,
+    /// A JSON array of the passages the answer cites (`[]` for none).
+    pub citations_json: String,
+    /// How sure the assistant was, when it scored its answer. A value that is not finite is
+    /// stored as none.
+    pub confidence: Option<f64>,
+    /// Whether the answer handed the conversation over to a person.
+    pub escalated: bool,
+    /// A JSON object tracing how the answer was made, when kept.
+    pub trace_json: Option<String>,
+    pub token_count: i64,
+}
+
+/// A stored message, with the end user's rating of it if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRecord {
+    pub id: MessageId,
+    pub conversation: ConversationId,
+    pub role: String,
+    pub content: String,
+    pub citations_json: String,
+    pub confidence: Option<f64>,
+    pub escalated: bool,
+    pub trace_json: Option<String>,
+    pub token_count: i64,
+    pub created_at_ms: i64,
+    pub feedback: Option<Feedback>,
+}
+
+/// An end user's rating of an answer: `up` or `down`, with an optional comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feedback {
+    pub rating: String,
+    pub comment: Option<String>,
+    pub created_at_ms: i64,
+}
+
+/// A hand-over to a person, raised in a conversation of the brand (at one of its messages,
+/// when given).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTicket {
+    pub brand: BrandId,
+    pub conversation: ConversationId,
+    pub message: Option<MessageId>,
+    pub question: String,
+    pub reason: String,
+}
+
+/// A stored ticket. `message` becomes none if that message is deleted; `assignee` if that
+/// user is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketRecord {
+    pub id: TicketId,
+    pub brand: BrandId,
+    pub conversation: ConversationId,
+    pub message: Option<MessageId>,
+    pub question: String,
+    pub reason: String,
+    /// `open`, `assigned` or `resolved`.
+    pub status: String,
+    pub assignee: Option<UserId>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// A change to a ticket: each field that is `Some` is set (`assignee: Some(None)`
+/// unassigns), the others keep their value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TicketUpdate {
+    pub status: Option<String>,
+    pub assignee: Option<Option<UserId>>,
 }

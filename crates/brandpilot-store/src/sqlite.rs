@@ -23,6 +23,7 @@ use std::time::Duration;
 
 mod access;
 mod accounts;
+mod assistant;
 mod embeddings;
 mod jobs;
 mod llm;
@@ -60,6 +61,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         7,
         "invitations",
         include_str!("../migrations/sqlite/0007_invitations.sql"),
+    ),
+    (
+        8,
+        "assistant",
+        include_str!("../migrations/sqlite/0008_assistant.sql"),
     ),
 ];
 

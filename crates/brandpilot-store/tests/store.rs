@@ -1,9 +1,11 @@
 //! Store behaviour the rest of Brandpilot relies on: upserts by origin, atomic chunk
 //! replacement, the deletion log the indexes replay, brand scoping and the embedding cache;
 //! LLM call records and the answer cache in `store/llm.rs`; brands by id and API keys in
-//! `store/access.rs`; users, sessions and the audit trail in `store/accounts.rs`; the job
-//! queue in `store/jobs.rs`; what only PostgreSQL needs proven (chunk ids in commit order
-//! under concurrent writers) in `store/postgres.rs`.
+//! `store/access.rs`; users, sessions and the audit trail in `store/accounts.rs`; the
+//! assistant's conversations, ratings, profiles and customer records in
+//! `store/assistant.rs` and its tickets in `store/tickets.rs`; the job queue in
+//! `store/jobs.rs`; what only PostgreSQL needs proven (chunk ids in commit order under
+//! concurrent writers) in `store/postgres.rs`.
 //!
 //! Every test in a `backend_tests!` block runs twice, as `…::sqlite::name` and
 //! `…::postgres::name`, each on a fresh database (a PostgreSQL schema of its own; see
@@ -13,12 +15,16 @@
 mod access;
 #[path = "store/accounts.rs"]
 mod accounts;
+#[path = "store/assistant.rs"]
+mod assistant;
 #[path = "store/jobs.rs"]
 mod jobs;
 #[path = "store/llm.rs"]
 mod llm;
 #[path = "store/postgres.rs"]
 mod postgres_only;
+#[path = "store/tickets.rs"]
+mod tickets;
 
 use brandpilot_core::{ChunkId, ChunkLocator, ContentHash, SourceKind, SourceStatus};
 use brandpilot_store::{JobStatus, NewChunk, NewSource, SourceUpdate, SourceWrite, Store};
