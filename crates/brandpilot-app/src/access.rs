@@ -36,10 +36,19 @@ pub enum Scope {
     MembersManage,
     /// Create, list and revoke API keys. People only: a leaked key cannot mint more.
     KeysManage,
+    /// Talk to a brand's assistant and rate its answers.
+    Chat,
+    /// Read conversations, with each answer's trace.
+    ConversationsRead,
+    TicketsRead,
+    /// Assign, resolve and reply to tickets.
+    TicketsWrite,
+    /// Push and remove customer records (enrolments, progress, orders) the assistant reads.
+    CustomersWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 16] = [
         Scope::BrandsRead,
         Scope::BrandsWrite,
         Scope::SourcesRead,
@@ -51,6 +60,11 @@ impl Scope {
         Scope::MembersRead,
         Scope::MembersManage,
         Scope::KeysManage,
+        Scope::Chat,
+        Scope::ConversationsRead,
+        Scope::TicketsRead,
+        Scope::TicketsWrite,
+        Scope::CustomersWrite,
     ];
 
     /// The scopes an API key may hold: all but the people-only ones.
@@ -78,6 +92,11 @@ impl Scope {
             Scope::MembersRead => "members:read",
             Scope::MembersManage => "members:manage",
             Scope::KeysManage => "keys:manage",
+            Scope::Chat => "chat",
+            Scope::ConversationsRead => "conversations:read",
+            Scope::TicketsRead => "tickets:read",
+            Scope::TicketsWrite => "tickets:write",
+            Scope::CustomersWrite => "customers:write",
         }
     }
 }
@@ -132,8 +151,15 @@ impl Role {
             | Scope::SourcesRead
             | Scope::Search
             | Scope::JobsRead
-            | Scope::MembersRead => true,
-            Scope::BrandsWrite | Scope::SourcesWrite | Scope::KeysManage => self >= Role::Editor,
+            | Scope::MembersRead
+            | Scope::Chat
+            | Scope::ConversationsRead
+            | Scope::TicketsRead => true,
+            Scope::BrandsWrite
+            | Scope::SourcesWrite
+            | Scope::KeysManage
+            | Scope::TicketsWrite
+            | Scope::CustomersWrite => self >= Role::Editor,
             Scope::AuditRead | Scope::UsageRead | Scope::MembersManage => self == Role::Owner,
         }
     }

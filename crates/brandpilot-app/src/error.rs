@@ -21,6 +21,12 @@ pub enum AppError {
     JobNotFound(i64),
     #[error("user {0} is not a member of this workspace")]
     MemberNotFound(i64),
+    #[error("no conversation {0} here")]
+    ConversationNotFound(i64),
+    #[error("no message {0} here that can be rated")]
+    MessageNotFound(i64),
+    #[error("no ticket {0} in this workspace")]
+    TicketNotFound(i64),
     #[error("no such invitation, or it was used, revoked or has expired")]
     InvitationNotFound,
     #[error("{0}")]
@@ -78,6 +84,9 @@ impl Fault for AppError {
             AppError::UnknownBrand(_) | AppError::UnknownSource(_) => FaultKind::User,
             AppError::BrandNotFound(_) | AppError::ApiKeyNotFound(_) => FaultKind::User,
             AppError::JobNotFound(_) => FaultKind::User,
+            AppError::ConversationNotFound(_)
+            | AppError::MessageNotFound(_)
+            | AppError::TicketNotFound(_) => FaultKind::User,
             AppError::MemberNotFound(_) | AppError::InvitationNotFound => FaultKind::User,
             AppError::InvalidInput(_) | AppError::Conflict(_) => FaultKind::User,
             AppError::InvalidCredentials | AppError::SessionEnded => FaultKind::User,

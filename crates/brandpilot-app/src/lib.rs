@@ -9,6 +9,7 @@
 
 mod access;
 pub mod accounts;
+pub mod assistant;
 pub mod backup;
 pub mod bench;
 pub mod credits;

@@ -16,7 +16,7 @@ use crate::settings::{
     KNOWN_ROUTES, LOCAL_PROVIDER, LlmSettings, ProviderKind, ProviderSettings, Settings,
 };
 use crate::{AppError, Brandpilot, Result};
-use brandpilot_core::BrandId;
+use brandpilot_core::{BrandId, WorkspaceId};
 use brandpilot_llm::accounting::{CallSink, PriceTable};
 use brandpilot_llm::anthropic::{AnthropicConfig, AnthropicProvider};
 use brandpilot_llm::openai::{OpenAiConfig, OpenAiProvider};
@@ -217,6 +217,38 @@ fn api_key(provider: &ProviderSettings) -> Result<Option<ApiKey>> {
     }
 }
 
+/// How capable the first model of `route` is, 1 (tiny) to 5: its `capability` setting, else
+/// 1 for a local model and 3 for a hosted one.
+pub fn route_capability(llm: &LlmSettings, route: &str) -> u8 {
+    let chains = route_chains(llm);
+    let providers = effective_providers(llm);
+    chains
+        .get(route)
+        .and_then(|chain| chain.first())
+        .and_then(|name| providers.get(name))
+        .map_or(1, |provider| {
+            provider.capability.unwrap_or(match provider.kind {
+                ProviderKind::Local => 1,
+                ProviderKind::Openai | ProviderKind::Anthropic => 3,
+            })
+        })
+}
+
+/// An [`LlmService`] built on first use: a server that answers extractively never loads a
+/// model. A failed build is not kept, so the next call tries again (after a model is
+/// pulled, say).
+#[derive(Default)]
+pub struct LazyLlm(tokio::sync::OnceCell<Arc<LlmService>>);
+
+impl LazyLlm {
+    pub async fn get(&self, app: &Brandpilot) -> Result<Arc<LlmService>> {
+        self.0
+            .get_or_try_init(|| async { LlmService::open(app).await.map(Arc::new) })
+            .await
+            .cloned()
+    }
+}
+
 /// Routed LLM calls for one workspace, cached and recorded. Cheap to share behind an `Arc`.
 pub struct LlmService {
     router: Router,
@@ -260,11 +292,8 @@ impl LlmService {
         &self.router
     }
 
-    fn scope(&self, brand: Option<BrandId>) -> CacheScope {
-        CacheScope {
-            workspace: self.workspace,
-            brand,
-        }
+    fn scope(&self, workspace: WorkspaceId, brand: Option<BrandId>) -> CacheScope {
+        CacheScope { workspace, brand }
     }
 
     async fn cached(
@@ -291,13 +320,26 @@ impl LlmService {
         route: &str,
         request: &ChatRequest,
     ) -> Result<(ChatResponse, Option<CacheHit>)> {
-        let scope = self.scope(brand);
+        self.complete_in(self.workspace, brand, route, request)
+            .await
+    }
+
+    /// [`Self::complete`] for another workspace than the service's own (a server serves
+    /// them all): the call is cached and recorded under `workspace`.
+    pub async fn complete_in(
+        &self,
+        workspace: WorkspaceId,
+        brand: Option<BrandId>,
+        route: &str,
+        request: &ChatRequest,
+    ) -> Result<(ChatResponse, Option<CacheHit>)> {
+        let scope = self.scope(workspace, brand);
         if let Some(hit) = self.cached(&scope, route, request).await {
             return Ok((hit.response.clone(), Some(hit)));
         }
         let response = self
             .router
-            .scoped(call_scope(self.workspace, brand))
+            .scoped(call_scope(workspace, brand))
             .complete(route, request)
             .await?;
         if let Some(cache) = &self.cache
@@ -316,7 +358,18 @@ impl LlmService {
         route: &str,
         request: &ChatRequest,
     ) -> Result<(EventStream, Option<CacheHit>)> {
-        let scope = self.scope(brand);
+        self.stream_in(self.workspace, brand, route, request).await
+    }
+
+    /// [`Self::stream`] for another workspace than the service's own.
+    pub async fn stream_in(
+        &self,
+        workspace: WorkspaceId,
+        brand: Option<BrandId>,
+        route: &str,
+        request: &ChatRequest,
+    ) -> Result<(EventStream, Option<CacheHit>)> {
+        let scope = self.scope(workspace, brand);
         if let Some(hit) = self.cached(&scope, route, request).await {
             let events = vec![
                 Ok(StreamEvent::Delta(hit.response.text.clone())),
@@ -329,7 +382,7 @@ impl LlmService {
         }
         let inner = self
             .router
-            .scoped(call_scope(self.workspace, brand))
+            .scoped(call_scope(workspace, brand))
             .stream(route, request)
             .await?;
         let Some(cache) = self.cache.clone() else {

@@ -60,6 +60,7 @@ impl Brandpilot {
                     score: hit.score,
                     bm25_rank: hit.bm25_rank,
                     vector_rank: hit.vector_rank,
+                    vector_similarity: hit.vector_similarity,
                 })
             })
             .collect();

@@ -29,6 +29,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub fetch: FetchSettings,
     pub billing: BillingSettings,
+    pub assistant: AssistantSettings,
 }
 
 impl Default for Settings {
@@ -50,6 +51,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             fetch: FetchSettings::default(),
             billing: BillingSettings::default(),
+            assistant: AssistantSettings::default(),
         }
     }
 }
@@ -96,6 +98,43 @@ pub struct PlanSettings {
     /// Credits a workspace may use per calendar month; work that needs more is refused
     /// with 402 until the month turns.
     pub monthly_credits: u64,
+}
+
+/// The customer assistant: how much it reads, remembers and lets a model write.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AssistantSettings {
+    /// Passages retrieved for each question.
+    pub passages: usize,
+    /// Tokens of recent conversation kept verbatim; older messages are folded into a summary.
+    pub memory_tokens: usize,
+    /// The longest rolling summary kept, in characters.
+    pub summary_chars: usize,
+    /// The longest customer message accepted, in characters.
+    pub max_message_chars: usize,
+    /// The capability (1 tiny … 5 frontier) a model on the `answer` route needs before the
+    /// assistant lets it write answers itself; below it, answers are extractive.
+    pub generative_min_capability: u8,
+    /// In extractive mode, let the model on the `answer` route connect and rephrase the
+    /// chosen sentences (kept only when every marker and fact survives verification).
+    pub rephrase: bool,
+    /// Ask the model on the `classify` route when the rules cannot tell what a question is
+    /// about (only when that model has at least `generative_min_capability`).
+    pub classify_with_model: bool,
+}
+
+impl Default for AssistantSettings {
+    fn default() -> Self {
+        Self {
+            passages: 6,
+            memory_tokens: 1_200,
+            summary_chars: 1_500,
+            max_message_chars: 4_000,
+            generative_min_capability: 3,
+            rephrase: false,
+            classify_with_model: true,
+        }
+    }
 }
 
 /// Adding sources by URL: what the server may fetch. Internal networks (loopback, private,
@@ -548,6 +587,9 @@ pub struct ProviderSettings {
     pub threads: usize,
     /// Local: context window in tokens (prompt plus answer); 0 uses the model's own.
     pub context_tokens: u32,
+    /// How capable the model is, 1 (tiny, e.g. SmolLM2-135M) to 5; unset, local models
+    /// count as 1 and hosted ones as 3. The assistant lets only capable models write answers.
+    pub capability: Option<u8>,
 }
 
 impl Default for ProviderSettings {
@@ -562,6 +604,7 @@ impl Default for ProviderSettings {
             max_completion_tokens: false,
             threads: 0,
             context_tokens: 4096,
+            capability: None,
         }
     }
 }

@@ -37,6 +37,9 @@ pub struct Metrics {
     pub llm_calls: Family<OutcomeLabels, Counter>,
     pub llm_tokens: Family<TokenLabels, Counter>,
     pub llm_cost_usd: Family<CostLabels, Counter<f64, AtomicU64>>,
+    /// Assistant turns by how they ended (answered, escalated).
+    pub chat_turns: Family<OutcomeLabels, Counter>,
+    pub tickets_opened: Counter,
 }
 
 impl Default for Metrics {
@@ -74,8 +77,22 @@ impl Default for Metrics {
             "Estimated LLM spend in US dollars by route and model",
             llm_cost_usd.clone(),
         );
+        let chat_turns = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "chat_turns",
+            "Assistant turns by outcome (answered, escalated)",
+            chat_turns.clone(),
+        );
+        let tickets_opened = Counter::default();
+        registry.register(
+            "tickets_opened",
+            "Tickets opened by the assistant",
+            tickets_opened.clone(),
+        );
         Self {
             registry,
+            chat_turns,
+            tickets_opened,
             ingested_chunks,
             ingested_sources,
             searches,

@@ -22,6 +22,8 @@ pub struct ConfidenceInputs {
 /// that range onto 0–1.
 const SEMANTIC_FLOOR: f32 = 0.2;
 const SEMANTIC_SPAN: f32 = 0.4;
+/// Without a semantic embedder (the hashing fallback) confidence stops here.
+const LEXICAL_CEILING: f32 = 0.9;
 
 pub fn confidence(inputs: ConfidenceInputs) -> f32 {
     let coverage = inputs.best_coverage.clamp(0.0, 1.0);
@@ -31,7 +33,8 @@ pub fn confidence(inputs: ConfidenceInputs) -> f32 {
             let semantic = ((cosine - SEMANTIC_FLOOR) / SEMANTIC_SPAN).clamp(0.0, 1.0);
             0.45 * semantic + 0.35 * coverage + 0.2 * supported
         }
-        None => 0.75 * coverage + 0.25 * supported,
+        // Shared words alone never make an answer certain.
+        None => (0.75 * coverage + 0.25 * supported).min(LEXICAL_CEILING),
     };
     let score = if inputs.answered { score } else { score * 0.3 };
     if score.is_finite() {

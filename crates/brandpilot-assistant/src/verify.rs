@@ -242,3 +242,53 @@ mod tests {
         assert_eq!(v.supported_share(), 1.0);
     }
 }
+
+/// Renumbers the markers of `text` so that the passages it cites read 1, 2, 3… in order of
+/// first use: `cited` lists the old numbers in that order (as [`Verification::cited`] does).
+/// Markers not in `cited` (invalid ones) are removed.
+pub fn renumber(text: &str, cited: &[usize]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let (markers, _) = markers_of(&rest[open..open + 1 + after.find(']').map_or(0, |c| c + 1)]);
+        match after.find(']') {
+            Some(close) if !markers.is_empty() => {
+                let renumbered: Vec<String> = markers
+                    .iter()
+                    .filter_map(|old| cited.iter().position(|c| c == old))
+                    .map(|new| format!("[{}]", new + 1))
+                    .collect();
+                if renumbered.is_empty() {
+                    // Drop the space that led to a removed marker.
+                    while out.ends_with(' ') {
+                        out.pop();
+                    }
+                }
+                out.push_str(&renumbered.concat());
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod renumber_tests {
+    use super::*;
+
+    #[test]
+    fn cited_passages_read_one_two_three_and_invalid_markers_go() {
+        assert_eq!(
+            renumber("A [4]. B [2][4]. C [9]. D [2, 4].", &[4, 2]),
+            "A [1]. B [2][1]. C. D [2][1]."
+        );
+        assert_eq!(renumber("no markers [x]", &[]), "no markers [x]");
+    }
+}

@@ -93,4 +93,9 @@ pub struct Passage {
     /// 1-based rank in the vector list, when the chunk was in it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector_rank: Option<u32>,
+    /// The query's similarity to the chunk in embedding space (cosine), when the vector list
+    /// had it: unlike `score`, comparable across queries, so the assistant can tell a close
+    /// passage from the best of bad ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector_similarity: Option<f32>,
 }

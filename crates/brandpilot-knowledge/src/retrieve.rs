@@ -69,6 +69,8 @@ pub struct RankedChunk {
     pub score: f32,
     pub bm25_rank: Option<u32>,
     pub vector_rank: Option<u32>,
+    /// The vector index's similarity of the query to this chunk, when it was in that list.
+    pub vector_similarity: Option<f32>,
 }
 
 /// Where the time of one search went, in microseconds.
@@ -172,6 +174,10 @@ impl Retriever {
                 score,
                 bm25_rank: rank_in(&lexical, chunk_id),
                 vector_rank: rank_in(&semantic, chunk_id),
+                vector_similarity: semantic
+                    .iter()
+                    .find(|(hit, _)| *hit == chunk_id)
+                    .map(|(_, similarity)| *similarity),
             })
             .collect();
         timings.fuse_us = started.elapsed().as_micros() as u64;

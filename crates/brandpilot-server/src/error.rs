@@ -121,6 +121,9 @@ impl From<AppError> for ApiError {
             AppError::MemberNotFound(_) | AppError::InvitationNotFound => {
                 ApiError::not_found(error.to_string())
             }
+            AppError::ConversationNotFound(_)
+            | AppError::MessageNotFound(_)
+            | AppError::TicketNotFound(_) => ApiError::not_found(error.to_string()),
             AppError::InvalidInput(message) => ApiError::invalid(message.clone()),
             AppError::Conflict(message) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message.clone())

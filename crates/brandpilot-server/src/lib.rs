@@ -54,6 +54,8 @@ pub struct ServerState {
     /// Cancelled when the server starts shutting down: long-lived responses (event
     /// streams) end, so the graceful shutdown is not held open by them.
     pub stopping: tokio_util::sync::CancellationToken,
+    /// The LLM layer, built when a turn first needs a model.
+    pub llm: Arc<brandpilot_app::llm::LazyLlm>,
 }
 
 impl ServerState {
@@ -81,6 +83,7 @@ impl ServerState {
             http: Arc::new(metrics::HttpMetrics::default()),
             jobs: None,
             stopping: tokio_util::sync::CancellationToken::new(),
+            llm: Arc::default(),
         })
     }
 

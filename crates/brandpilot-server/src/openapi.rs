@@ -41,6 +41,8 @@ use utoipa_axum::routes;
         (name = "brands", description = "Brands of the caller's workspace"),
         (name = "sources", description = "What a brand's knowledge base was built from"),
         (name = "search", description = "Passages with citations"),
+        (name = "assistant", description = "The brand's assistant: profile, chat, conversations, feedback, customer records"),
+        (name = "tickets", description = "Questions handed over to a person"),
         (name = "jobs", description = "Background work such as ingesting uploads"),
     )
 )]

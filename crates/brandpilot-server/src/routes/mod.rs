@@ -3,6 +3,7 @@
 //! and cannot drift apart.
 
 pub(crate) mod accounts;
+pub(crate) mod assistant;
 pub(crate) mod brands;
 pub(crate) mod health;
 pub(crate) mod jobs;
@@ -10,6 +11,7 @@ pub(crate) mod keys;
 pub(crate) mod members;
 pub(crate) mod search;
 pub(crate) mod sources;
+pub(crate) mod tickets;
 pub(crate) mod uploads;
 pub(crate) mod usage;
 
@@ -48,4 +50,13 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         .routes(routes!(sources::list_sources))
         .routes(routes!(sources::delete_source))
         .routes(routes!(search::search))
+        .routes(routes!(assistant::get_profile, assistant::put_profile))
+        .routes(routes!(assistant::chat))
+        .routes(routes!(assistant::list_conversations))
+        .routes(routes!(assistant::get_conversation))
+        .routes(routes!(assistant::rate_message))
+        .routes(routes!(assistant::put_customer, assistant::delete_customer))
+        .routes(routes!(tickets::list_tickets))
+        .routes(routes!(tickets::get_ticket, tickets::change_ticket))
+        .routes(routes!(tickets::reply_to_ticket))
 }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod assistant;
 mod auth;
 mod brands;
 mod errors;

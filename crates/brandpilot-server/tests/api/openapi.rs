@@ -160,12 +160,26 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
         let concrete = path
             .replace("{brand_id}", &brand.to_string())
             .replace("{source_id}", "999999")
-            .replace("{job_id}", "999999");
-        let body = (method == "POST").then(|| match path.as_str() {
-            "/api/v1/brands" => json!({ "name": format!("new {method} {scope}") }),
-            "/api/v1/brands/{brand_id}/sources/url" => json!({ "url": "http://example.com/" }),
-            _ => json!({ "query": "scoped" }),
-        });
+            .replace("{job_id}", "999999")
+            .replace("{conversation_id}", "999999")
+            .replace("{message_id}", "999999")
+            .replace("{ticket_id}", "999999")
+            .replace("{customer_id}", "nobody");
+        let body = ["POST", "PUT", "PATCH"]
+            .contains(&method.as_str())
+            .then(|| match path.as_str() {
+                "/api/v1/brands" => json!({ "name": format!("new {method} {scope}") }),
+                "/api/v1/brands/{brand_id}/sources/url" => json!({ "url": "http://example.com/" }),
+                "/api/v1/brands/{brand_id}/chat" => json!({ "message": "scoped" }),
+                "/api/v1/brands/{brand_id}/messages/{message_id}/feedback" => {
+                    json!({ "rating": "up" })
+                }
+                "/api/v1/brands/{brand_id}/profile" => json!({ "voice": "scoped" }),
+                "/api/v1/brands/{brand_id}/customers/{customer_id}" => json!({ "plan": "x" }),
+                "/api/v1/tickets/{ticket_id}" => json!({ "status": "open" }),
+                "/api/v1/tickets/{ticket_id}/replies" => json!({ "text": "scoped" }),
+                _ => json!({ "query": "scoped" }),
+            });
         // (The upload route answers a JSON body with 415 after the scope check: enough
         // to tell an allowed call from a refused one.)
         for (key, allowed) in [(&without, false), (&only, true)] {

@@ -9,14 +9,17 @@
 //! `search` gets 403 for everything else; no credential is 401. The coverage guard makes
 //! the walk cover the whole OpenAPI document, so a new operation without a case fails here.
 
-use crate::helpers::{JsonOk, Person, TestApp, spawn_app};
+use crate::helpers::{JsonOk, Person, TestApp, spawn_app, spawn_app_with};
 use brandpilot_app::{Role, Scope};
+use brandpilot_server::ExtraRoutes;
 use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 const CANARY: &str = "cnry-a-5f1e";
+/// A customer of A's brand whose record the walk tries to reach.
+const CUSTOMER: &str = "customer-of-a";
 
 /// Operations that need no credential.
 const PUBLIC: &[&str] = &[
@@ -178,6 +181,66 @@ const WALK: &[Case] = &[
         path: "/api/v1/jobs/{job_id}/events",
         body: |_| Body::None,
     },
+    Case {
+        method: "GET",
+        path: "/api/v1/brands/{brand_id}/profile",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "PUT",
+        path: "/api/v1/brands/{brand_id}/profile",
+        body: |_| Body::Json(json!({ "voice": "a walker" })),
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/chat",
+        body: |_| Body::Json(json!({ "message": "How do refunds work?" })),
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/brands/{brand_id}/conversations",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/brands/{brand_id}/conversations/{conversation_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/messages/{message_id}/feedback",
+        body: |_| Body::Json(json!({ "rating": "up" })),
+    },
+    Case {
+        method: "PUT",
+        path: "/api/v1/brands/{brand_id}/customers/{customer_id}",
+        body: |_| Body::Json(json!({ "plan": "walk" })),
+    },
+    Case {
+        method: "DELETE",
+        path: "/api/v1/brands/{brand_id}/customers/{customer_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/tickets",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/tickets/{ticket_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "PATCH",
+        path: "/api/v1/tickets/{ticket_id}",
+        body: |_| Body::Json(json!({ "status": "assigned" })),
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/tickets/{ticket_id}/replies",
+        body: |_| Body::Json(json!({ "text": "A walk reply" })),
+    },
 ];
 
 /// Workspace A's things, and the people and keys that call.
@@ -189,6 +252,9 @@ struct Fixture {
     brand: i64,
     source: i64,
     job: i64,
+    conversation: i64,
+    message: i64,
+    ticket: i64,
     invitation: i64,
     invitation_token: String,
     key_a: i64,
@@ -212,6 +278,10 @@ impl Fixture {
             .replace("{user_id}", &self.vic.id.to_string())
             .replace("{invitation_id}", &self.invitation.to_string())
             .replace("{key_id}", &self.key_a.to_string())
+            .replace("{conversation_id}", &self.conversation.to_string())
+            .replace("{message_id}", &self.message.to_string())
+            .replace("{ticket_id}", &self.ticket.to_string())
+            .replace("{customer_id}", CUSTOMER)
     }
 }
 
@@ -319,6 +389,19 @@ async fn fixture(app: &TestApp) -> Fixture {
         .json_ok()
         .await;
     let source = sources["sources"][0]["id"].as_i64().unwrap();
+    let turn = as_alice(Method::POST, &format!("/api/v1/brands/{brand}/chat"))
+        .json(&json!({ "message": format!("I want a human about {CANARY}") }))
+        .json_ok()
+        .await;
+    let saved = as_alice(
+        Method::PUT,
+        &format!("/api/v1/brands/{brand}/customers/{CUSTOMER}"),
+    )
+    .json(&json!({ "note": CANARY }))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(saved.status(), 204);
 
     let vic = app.sign_up(&format!("vic-{CANARY}@example.com")).await;
     let eddie = app.sign_up(&format!("eddie-{CANARY}@example.com")).await;
@@ -371,6 +454,9 @@ async fn fixture(app: &TestApp) -> Fixture {
         brand,
         source,
         job,
+        conversation: turn["conversation_id"].as_i64().unwrap(),
+        message: turn["message_id"].as_i64().unwrap(),
+        ticket: turn["ticket_id"].as_i64().unwrap(),
         invitation: pending["invitation"]["id"].as_i64().unwrap(),
         invitation_token: pending["token"].as_str().unwrap().to_owned(),
         key_a: key["key"]["id"].as_i64().unwrap(),
@@ -409,7 +495,15 @@ async fn the_walk_covers_every_operation_of_the_document() {
 
 #[tokio::test]
 async fn no_caller_outside_a_workspace_reaches_its_data() {
-    let app = spawn_app().await;
+    // Every caller comes from 127.0.0.1: the walk's hundreds of calls are not abuse.
+    let app = spawn_app_with(
+        |settings| {
+            settings.server.per_ip_burst = 100_000;
+            settings.server.per_ip_per_minute = 100_000;
+        },
+        ExtraRoutes::new(),
+    )
+    .await;
     let fixture = fixture(&app).await;
     let document = app
         .client
