@@ -63,3 +63,6 @@ fi
 
 # The HTTP API against its own OpenAPI document (schemathesis from PyPI, in a venv).
 scripts/schemathesis.sh
+
+# The OpenAI-compatible endpoint with the official `openai` Python client (PyPI, in a venv).
+scripts/openai-client.sh

@@ -247,3 +247,105 @@ pub fn directory_bytes(dir: &Path) -> u64 {
         })
         .sum()
 }
+
+/// What `bench chat` measured over a run of assistant turns.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChatBenchResult {
+    pub turns: usize,
+    /// The whole turn as a caller waits for it.
+    pub turn_p50_ms: f64,
+    pub turn_p99_ms: f64,
+    /// The turn without model time (query embedding and any generation): routing,
+    /// retrieval, composition, verification and storage.
+    pub overhead_p50_ms: f64,
+    pub overhead_p99_ms: f64,
+    /// From the call to the first streamed piece of the answer.
+    pub first_token_p50_ms: f64,
+    pub first_token_p99_ms: f64,
+    /// Mean time per step of the trace, in milliseconds.
+    pub mean_step_ms: Vec<(String, f64)>,
+    pub escalated: usize,
+}
+
+impl Brandpilot {
+    /// Runs `questions` as assistant turns, `per_conversation` turns to a conversation, and
+    /// times them from the outside and through each turn's trace.
+    pub async fn bench_chat(
+        &self,
+        llm: &crate::llm::LazyLlm,
+        brand: &brandpilot_store::Brand,
+        questions: Vec<String>,
+        per_conversation: usize,
+    ) -> Result<ChatBenchResult> {
+        use crate::assistant::{EndUser, TurnEvent, TurnInput};
+        let mut turn_ms = Vec::new();
+        let mut overhead_ms = Vec::new();
+        let mut first_ms = Vec::new();
+        let mut step_totals: Vec<(String, f64)> = Vec::new();
+        let mut escalated = 0;
+        let mut conversation = None;
+        for (index, question) in questions.into_iter().enumerate() {
+            if index % per_conversation.max(1) == 0 {
+                conversation = None;
+            }
+            let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+            let started = Instant::now();
+            let first_token = tokio::spawn(async move {
+                while let Some(event) = receiver.recv().await {
+                    if matches!(event, TurnEvent::Delta(_) | TurnEvent::Replace(_)) {
+                        return Some(started.elapsed());
+                    }
+                }
+                None
+            });
+            let input = TurnInput {
+                conversation,
+                end_user: EndUser::Visitor(format!("bench-{}", index / per_conversation.max(1))),
+                message: question,
+                earlier_messages: Vec::new(),
+            };
+            let turn = self.chat_turn(llm, brand, input, Some(sender)).await?;
+            let total = started.elapsed().as_secs_f64() * 1000.0;
+            conversation = Some(turn.conversation);
+            let model_micros: u64 = turn
+                .trace
+                .steps
+                .iter()
+                .map(|step| match step.step {
+                    "generate" => step.micros,
+                    "retrieve" => step.detail["embed_micros"].as_u64().unwrap_or(0),
+                    _ => 0,
+                })
+                .sum();
+            turn_ms.push(total);
+            overhead_ms.push((total - model_micros as f64 / 1000.0).max(0.0));
+            if let Ok(Some(first)) = first_token.await {
+                first_ms.push(first.as_secs_f64() * 1000.0);
+            }
+            for step in &turn.trace.steps {
+                let ms = step.micros as f64 / 1000.0;
+                match step_totals.iter_mut().find(|(name, _)| name == step.step) {
+                    Some((_, sum)) => *sum += ms,
+                    None => step_totals.push((step.step.to_owned(), ms)),
+                }
+            }
+            escalated += usize::from(turn.escalated);
+        }
+        let turns = turn_ms.len();
+        let p = |samples: &[f64], q: f64| percentile(samples, q).unwrap_or(0.0);
+        Ok(ChatBenchResult {
+            turns,
+            turn_p50_ms: p(&turn_ms, 50.0),
+            turn_p99_ms: p(&turn_ms, 99.0),
+            overhead_p50_ms: p(&overhead_ms, 50.0),
+            overhead_p99_ms: p(&overhead_ms, 99.0),
+            first_token_p50_ms: p(&first_ms, 50.0),
+            first_token_p99_ms: p(&first_ms, 99.0),
+            mean_step_ms: step_totals
+                .into_iter()
+                .map(|(name, sum)| (name, sum / turns.max(1) as f64))
+                .collect(),
+            escalated,
+        })
+    }
+}

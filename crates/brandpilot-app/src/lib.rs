@@ -17,6 +17,7 @@ mod embedders;
 mod embedding;
 mod error;
 pub mod eval;
+pub mod eval_answers;
 mod ingest;
 pub mod llm;
 pub mod llm_cache;

@@ -47,6 +47,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -83,6 +84,9 @@ pub struct TurnInput {
     pub conversation: Option<ConversationId>,
     pub end_user: EndUser,
     pub message: String,
+    /// Earlier customer messages the caller holds and the store does not (an OpenAI client
+    /// sends the whole conversation each time), oldest first.
+    pub earlier_messages: Vec<String>,
 }
 
 /// A passage an answer cites, numbered as in the answer's text.
@@ -128,9 +132,10 @@ pub struct ChatTurn {
     pub trace: TurnTrace,
 }
 
-/// What a streaming caller receives, in this order: `Started`, `Delta`s (and at most one
-/// `Replace` when a generated answer failed verification and the extractive one replaces
-/// it), then `Done` with everything else.
+/// What a streaming caller receives, in this order: `Started`, `Delta`s, at most one
+/// `Replace` (the whole final answer, when it differs from what was streamed: a generated
+/// answer that failed verification, a hand-over, renumbered markers), then `Done` with
+/// everything else. Deltas followed by the replacement, if any, always equal the answer.
 #[derive(Debug, Clone)]
 pub enum TurnEvent {
     Started {
@@ -140,6 +145,52 @@ pub enum TurnEvent {
     Delta(String),
     Replace(String),
     Done(Box<ChatTurn>),
+}
+
+/// Relays a turn's events to a streaming caller and remembers the text streamed so far, so
+/// that the final answer (renumbered, replaced after a failed verification, handed over, or
+/// never streamed because it needed no model) reaches the caller exactly once.
+struct Relay {
+    events: Option<UnboundedSender<TurnEvent>>,
+    streamed: Mutex<String>,
+}
+
+impl Relay {
+    fn send(&self, event: TurnEvent) {
+        if let Some(events) = &self.events {
+            // A caller that went away only stops hearing; the turn still completes.
+            let _ = events.send(event);
+        }
+    }
+
+    fn delta(&self, text: String) {
+        self.streamed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_str(&text);
+        self.send(TurnEvent::Delta(text));
+    }
+
+    /// Streams the final answer a word at a time when nothing was streamed, or replaces
+    /// what was streamed when the final answer differs from it.
+    fn settle(&self, answer: &str) {
+        let streamed = self
+            .streamed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if streamed.is_empty() {
+            for (index, word) in answer.split(' ').filter(|w| !w.is_empty()).enumerate() {
+                self.send(TurnEvent::Delta(if index == 0 {
+                    word.to_owned()
+                } else {
+                    format!(" {word}")
+                }));
+            }
+        } else if streamed.trim() != answer {
+            self.send(TurnEvent::Replace(answer.to_owned()));
+        }
+    }
 }
 
 /// How the answer was made, and from what.
@@ -267,13 +318,11 @@ impl Brandpilot {
             )
             .await?
             .ok_or(AppError::ConversationNotFound(conversation.id.0))?;
-        let send = |event: TurnEvent| {
-            if let Some(events) = &events {
-                // A caller that went away only stops hearing; the turn still completes.
-                let _ = events.send(event);
-            }
+        let relay = Relay {
+            events,
+            streamed: Mutex::default(),
         };
-        send(TurnEvent::Started {
+        relay.send(TurnEvent::Started {
             conversation: conversation.id,
             question_message: question.id,
         });
@@ -317,10 +366,16 @@ impl Brandpilot {
                 fixed(words.handed_over)
             }
             Specialist::CourseContent | Specialist::Policy | Specialist::Account => {
-                let earlier: Vec<&str> = history
+                let earlier: Vec<&str> = input
+                    .earlier_messages
                     .iter()
-                    .filter(|m| m.role == "user")
-                    .map(|m| m.content.as_str())
+                    .map(String::as_str)
+                    .chain(
+                        history
+                            .iter()
+                            .filter(|m| m.role == "user")
+                            .map(|m| m.content.as_str()),
+                    )
                     .collect();
                 let started = Instant::now();
                 let rewritten = standalone_query(&message, &earlier);
@@ -344,7 +399,7 @@ impl Brandpilot {
                     &conversation,
                     &message,
                     &sources,
-                    &send,
+                    &relay,
                     &mut trace,
                 )
                 .await?
@@ -396,7 +451,6 @@ impl Brandpilot {
             answer = format!("{} {}", words.dont_know, words.handed_over);
             mode = "fixed".into();
             cited.clear();
-            send(TurnEvent::Replace(answer.clone()));
         } else if !drafted.fixed
             && specialist == Specialist::Account
             && sources.record.is_none()
@@ -406,9 +460,9 @@ impl Brandpilot {
             escalation_reason = Some("account_needs_human");
         } else if feeling.frustrated && escalation_reason.is_none() {
             answer = format!("{answer} {}", words.offer_human);
-            send(TurnEvent::Delta(format!(" {}", words.offer_human)));
         }
         let answer = renumber(&answer, &cited);
+        relay.settle(&answer);
         let citations: Vec<Citation> = cited
             .iter()
             .enumerate()
@@ -477,7 +531,7 @@ impl Brandpilot {
                 outcome: if escalated { "escalated" } else { "answered" },
             })
             .inc();
-        send(TurnEvent::Done(Box::new(turn.clone())));
+        relay.send(TurnEvent::Done(Box::new(turn.clone())));
         Ok(turn)
     }
 
@@ -548,14 +602,17 @@ impl Brandpilot {
         }
         let mut passages: Vec<Passage> = Vec::new();
         let mut looked_in_policies = false;
+        let mut embed_micros = 0;
         if specialist == Specialist::Policy && !profile.policy_tags.is_empty() {
-            passages = self
+            (passages, embed_micros) = self
                 .multi_search(brand, &queries, k, &profile.policy_tags)
                 .await?;
             looked_in_policies = !passages.is_empty();
         }
         if passages.is_empty() {
-            passages = self.multi_search(brand, &queries, k, &[]).await?;
+            let more;
+            (passages, more) = self.multi_search(brand, &queries, k, &[]).await?;
+            embed_micros += more;
         }
         let record = match (specialist, end_user.customer_id()) {
             (Specialist::Account, Some(customer)) => self
@@ -570,6 +627,7 @@ impl Brandpilot {
             started,
             json!({
                 "queries": queries,
+                "embed_micros": embed_micros,
                 "policy_sources": looked_in_policies,
                 "customer_record": record.is_some(),
                 "passages": passages.iter().map(|p| json!({ "chunk_id": p.chunk_id, "source": p.source_title, "score": p.score, "similarity": p.vector_similarity })).collect::<Vec<_>>(),
@@ -578,19 +636,22 @@ impl Brandpilot {
         Ok(Sources { passages, record })
     }
 
-    /// Searches each query and merges the lists by reciprocal rank, best first.
+    /// Searches each query and merges the lists by reciprocal rank, best first; also the
+    /// time spent embedding the queries (model time, which benchmarks separate out).
     async fn multi_search(
         &self,
         brand: &Brand,
         queries: &[String],
         k: usize,
         tags: &[String],
-    ) -> Result<Vec<Passage>> {
+    ) -> Result<(Vec<Passage>, u64)> {
         let mut merged: HashMap<ChunkId, (f32, Passage)> = HashMap::new();
+        let mut embed_micros = 0;
         for query in queries {
             let results = self
                 .search(brand, query, k, SearchMode::Hybrid, tags)
                 .await?;
+            embed_micros += results.timings.embed_us;
             for (rank, passage) in results.passages.into_iter().enumerate() {
                 let weight = 1.0 / (10.0 + rank as f32);
                 let entry = merged
@@ -605,7 +666,10 @@ impl Brandpilot {
         }
         let mut list: Vec<(f32, Passage)> = merged.into_values().collect();
         list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.chunk_id.cmp(&b.1.chunk_id)));
-        Ok(list.into_iter().take(k).map(|(_, p)| p).collect())
+        Ok((
+            list.into_iter().take(k).map(|(_, p)| p).collect(),
+            embed_micros,
+        ))
     }
 
     /// Makes the answer's text: extractive, rephrased or generative.
@@ -619,7 +683,7 @@ impl Brandpilot {
         conversation: &ConversationRecord,
         message: &str,
         sources: &Sources,
-        send: &impl Fn(TurnEvent),
+        relay: &Relay,
         trace: &mut TurnTrace,
     ) -> Result<Drafted> {
         let started = Instant::now();
@@ -672,7 +736,7 @@ impl Brandpilot {
             ]);
             request.max_tokens = Some(400);
             request.temperature = Some(0.2);
-            match self.stream_model(llm, brand, &request, send).await {
+            match self.stream_model(llm, brand, &request, relay).await {
                 Ok(text) => {
                     let check = verify(&text, &evidence);
                     let kept = check.passes() && !check.cited.is_empty();
@@ -692,7 +756,6 @@ impl Brandpilot {
                             fixed: false,
                         });
                     }
-                    send(TurnEvent::Replace(extractive.clone()));
                     return Ok(Drafted {
                         text: extractive,
                         mode: "extractive",
@@ -708,14 +771,7 @@ impl Brandpilot {
                 }
             }
         }
-        // Extractive: stream the composed text a word at a time, as a model would.
-        for (index, word) in extractive.split(' ').enumerate() {
-            send(TurnEvent::Delta(if index == 0 {
-                word.to_owned()
-            } else {
-                format!(" {word}")
-            }));
-        }
+        // Extractive: streamed once final (it costs no model time to wait).
         Ok(Drafted {
             text: extractive,
             mode: "extractive",
@@ -728,7 +784,7 @@ impl Brandpilot {
         llm: &LazyLlm,
         brand: &Brand,
         request: &ChatRequest,
-        send: &impl Fn(TurnEvent),
+        relay: &Relay,
     ) -> Result<String> {
         let (mut stream, _) = llm
             .get(self)
@@ -739,7 +795,7 @@ impl Brandpilot {
         while let Some(event) = stream.next().await {
             match event? {
                 StreamEvent::Delta(delta) => {
-                    send(TurnEvent::Delta(delta.clone()));
+                    relay.delta(delta.clone());
                     text.push_str(&delta);
                 }
                 StreamEvent::Done { .. } => break,

@@ -283,7 +283,8 @@ fn end_user(caller: &Caller, customer_id: Option<String>) -> EndUser {
     params(("brand_id" = i64, Path, description = "The brand's id")),
     request_body = ChatBody,
     responses(
-        (status = 200, body = ChatAnswer, description = "The answer (JSON), or its event stream"),
+        (status = 200, description = "The answer (JSON), or with `stream` its events",
+            content((ChatAnswer = "application/json"), (String = "text/event-stream"))),
         (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
         (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
         (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
@@ -316,6 +317,7 @@ pub(crate) async fn chat(
         conversation: body.conversation_id.map(ConversationId),
         end_user: end_user(&caller, body.customer_id),
         message: body.message,
+        earlier_messages: Vec::new(),
     };
     let with_trace = body.trace;
     if !wants_stream {

@@ -9,6 +9,7 @@ pub(crate) mod health;
 pub(crate) mod jobs;
 pub(crate) mod keys;
 pub(crate) mod members;
+pub(crate) mod openai;
 pub(crate) mod search;
 pub(crate) mod sources;
 pub(crate) mod tickets;
@@ -59,4 +60,6 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         .routes(routes!(tickets::list_tickets))
         .routes(routes!(tickets::get_ticket, tickets::change_ticket))
         .routes(routes!(tickets::reply_to_ticket))
+        .routes(routes!(openai::chat_completions))
+        .routes(routes!(openai::list_models))
 }

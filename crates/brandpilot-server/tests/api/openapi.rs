@@ -87,7 +87,11 @@ async fn every_operation_is_public_or_names_exactly_one_known_scope() {
             );
             continue;
         }
-        assert!(path.starts_with("/api/v1/"), "{path} is not versioned");
+        // `/v1/…` is the OpenAI-compatible face, where OpenAI clients expect it.
+        assert!(
+            path.starts_with("/api/v1/") || path.starts_with("/v1/"),
+            "{path} is not versioned"
+        );
         let operation = &document["paths"][&path][method.to_lowercase()];
         if SIGNED_IN.contains(&path.as_str()) {
             assert!(operation["security"].is_array(), "{method} {path}");
@@ -178,6 +182,10 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
                 "/api/v1/brands/{brand_id}/customers/{customer_id}" => json!({ "plan": "x" }),
                 "/api/v1/tickets/{ticket_id}" => json!({ "status": "open" }),
                 "/api/v1/tickets/{ticket_id}/replies" => json!({ "text": "scoped" }),
+                "/v1/chat/completions" => json!({
+                    "model": brand.to_string(),
+                    "messages": [{ "role": "user", "content": "scoped" }],
+                }),
                 _ => json!({ "query": "scoped" }),
             });
         // (The upload route answers a JSON body with 415 after the scope check: enough

@@ -241,6 +241,22 @@ const WALK: &[Case] = &[
         path: "/api/v1/tickets/{ticket_id}/replies",
         body: |_| Body::Json(json!({ "text": "A walk reply" })),
     },
+    Case {
+        method: "POST",
+        path: "/v1/chat/completions",
+        // The brand by id: A's id names nothing in B.
+        body: |f| {
+            Body::Json(json!({
+                "model": f.brand.to_string(),
+                "messages": [{ "role": "user", "content": "How do refunds work?" }],
+            }))
+        },
+    },
+    Case {
+        method: "GET",
+        path: "/v1/models",
+        body: |_| Body::None,
+    },
 ];
 
 /// Workspace A's things, and the people and keys that call.
@@ -514,7 +530,8 @@ async fn no_caller_outside_a_workspace_reaches_its_data() {
     for case in WALK {
         let what = format!("{} {}", case.method, case.path);
         let scope = scope_of(&document, case);
-        let names_a_thing = case.path.contains('{');
+        // The completions endpoint names A's brand in its body (`model`), not its path.
+        let names_a_thing = case.path.contains('{') || case.path == "/v1/chat/completions";
         let signed_in_only = scope.is_none();
 
         for who in [Who::Nobody, Who::Forged] {

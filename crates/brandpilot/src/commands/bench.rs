@@ -1,4 +1,4 @@
-//! `brandpilot bench ingest|search|embed|llm`: throughput, latency and peak memory.
+//! `brandpilot bench ingest|search|chat|embed|llm`: throughput, latency and peak memory.
 //!
 //! Each run works in a fresh directory under `<data_dir>/bench/` (removed afterwards unless
 //! `--keep`), so benchmarks never touch a user's brands.
@@ -58,6 +58,23 @@ enum BenchCommand {
         k: usize,
         #[arg(long, value_enum, default_value = "hashing")]
         embedder: BenchEmbedder,
+    },
+    /// Assistant turns on N generated chunks: the whole turn, the turn without model time
+    /// (query embedding, generation), and time to the first streamed piece of the answer.
+    Chat {
+        #[arg(long, default_value_t = 10_000)]
+        chunks: usize,
+        #[arg(long, default_value_t = 300)]
+        turns: usize,
+        /// Turns to a conversation before a new one starts (memory and rewriting at work).
+        #[arg(long, default_value_t = 4)]
+        per_conversation: usize,
+        #[arg(long, value_enum, default_value = "configured")]
+        embedder: BenchEmbedder,
+        /// Let the model on the `answer` route rephrase each extractive answer (measures its
+        /// time to first token).
+        #[arg(long)]
+        rephrase: bool,
     },
     /// The embedding model alone: tokens/s on texts cut to its token budget.
     Embed {
@@ -124,6 +141,17 @@ pub async fn run(mut settings: Settings, args: BenchArgs) -> Result<ExitCode> {
             texts,
             batch,
         } => embed(settings, dataset, texts, batch, args.json).await,
+        BenchCommand::Chat {
+            chunks,
+            turns,
+            per_conversation,
+            embedder,
+            rephrase,
+        } => {
+            use_embedder(&mut settings, embedder);
+            settings.assistant.rephrase = rephrase;
+            chat(settings, chunks, turns, per_conversation, args.json).await
+        }
         BenchCommand::Llm {
             models,
             threads,
@@ -208,6 +236,60 @@ async fn ingest(
             index_bytes as f64 / 1e6,
             peak_rss_mb().unwrap_or(0.0)
         );
+    }
+    app.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn chat(
+    settings: Settings,
+    chunks: usize,
+    turns: usize,
+    per_conversation: usize,
+    json: bool,
+) -> Result<ExitCode> {
+    let app = super::open(settings).await?;
+    let brand = app.brand("bench", true).await?;
+    let progress = ProgressObserver::new("building corpus");
+    app.ingest_synthetic(&brand, chunks, &progress).await?;
+    progress.finish();
+    let mut generator = SyntheticText::new(7, 30_000);
+    let questions: Vec<String> = (0..turns)
+        .map(|i| match i % 3 {
+            0 => format!("What do you say about {}?", generator.query()),
+            1 => format!("And how does that relate to {}?", generator.query()),
+            _ => format!("Tell me about {}", generator.query()),
+        })
+        .collect();
+    let llm = brandpilot_app::llm::LazyLlm::default();
+    let result = app
+        .bench_chat(&llm, &brand, questions, per_conversation)
+        .await?;
+    if json {
+        let mut value = serde_json::to_value(&result)?;
+        value["embedder"] = app.embedder().model_id().into();
+        value["chunks"] = chunks.into();
+        value["peak_rss_mb"] = peak_rss_mb().into();
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!(
+            "chat: {} turns on {chunks} chunks ({}): turn p50 {:.1} ms, p99 {:.1} ms; without \
+             model time p50 {:.1} ms, p99 {:.1} ms; first token p50 {:.1} ms, p99 {:.1} ms; \
+             {} escalated",
+            result.turns,
+            app.embedder().model_id(),
+            result.turn_p50_ms,
+            result.turn_p99_ms,
+            result.overhead_p50_ms,
+            result.overhead_p99_ms,
+            result.first_token_p50_ms,
+            result.first_token_p99_ms,
+            result.escalated,
+        );
+        for (step, ms) in &result.mean_step_ms {
+            println!("  {step:<10} {ms:>8.2} ms mean");
+        }
+        println!("peak RSS {:.0} MB", peak_rss_mb().unwrap_or(0.0));
     }
     app.close().await;
     Ok(ExitCode::SUCCESS)

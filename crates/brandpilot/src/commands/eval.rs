@@ -1,4 +1,5 @@
 //! `brandpilot eval retrieval --dataset DIR [--mode M]… [--split test] [--json]`
+//! `brandpilot eval answers --dataset DIR [--mode extractive|generative]… [--limit N] [--json]`
 
 use crate::output::ProgressObserver;
 use anyhow::Result;
@@ -24,15 +25,133 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The assistant's answers to a BEIR dataset's claims (SciFact): citation precision,
+    /// answer coverage, refusal accuracy on claims whose documents are held out, latency.
+    Answers {
+        #[arg(long)]
+        dataset: PathBuf,
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Ask the first N judged claims.
+        #[arg(long, default_value_t = 300)]
+        limit: usize,
+        /// Every N-th claim has its documents held out of the corpus (unanswerable).
+        #[arg(long, default_value_t = 3)]
+        holdout_every: usize,
+        /// `extractive`, `generative` (the model on the `answer` route writes; verified), or
+        /// both when repeated. Default: extractive.
+        #[arg(long = "mode")]
+        modes: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub async fn run(mut settings: Settings, command: EvalCommand) -> Result<ExitCode> {
-    let EvalCommand::Retrieval {
-        dataset,
-        modes,
-        split,
-        json,
-    } = command;
+pub async fn run(settings: Settings, command: EvalCommand) -> Result<ExitCode> {
+    match command {
+        EvalCommand::Retrieval {
+            dataset,
+            modes,
+            split,
+            json,
+        } => retrieval(settings, dataset, modes, split, json).await,
+        EvalCommand::Answers {
+            dataset,
+            split,
+            limit,
+            holdout_every,
+            modes,
+            json,
+        } => answers(settings, dataset, split, limit, holdout_every, modes, json).await,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn answers(
+    mut settings: Settings,
+    dataset: PathBuf,
+    split: String,
+    limit: usize,
+    holdout_every: usize,
+    modes: Vec<String>,
+    json: bool,
+) -> Result<ExitCode> {
+    use brandpilot_app::eval_answers::answer_set_from_beir;
+    use brandpilot_assistant::profile::AnswerMode;
+    let modes = if modes.is_empty() {
+        vec![AnswerMode::Extractive]
+    } else {
+        modes
+            .iter()
+            .map(|mode| match mode.as_str() {
+                "extractive" => Ok(AnswerMode::Extractive),
+                "generative" => Ok(AnswerMode::Generative),
+                other => anyhow::bail!("unknown answer mode {other:?} (extractive or generative)"),
+            })
+            .collect::<Result<Vec<_>>>()?
+    };
+    let data = tokio::task::spawn_blocking(move || load_beir(&dataset, &split)).await??;
+    let set = answer_set_from_beir(&data, holdout_every, limit);
+    settings.data_dir = settings
+        .data_dir
+        .join("eval")
+        .join(format!("{}-answers-{holdout_every}", data.name));
+    let app = super::open(settings).await?;
+    let brand = app.brand(&format!("answers-{}", data.name), true).await?;
+    let llm = brandpilot_app::llm::LazyLlm::default();
+    let mut all = Vec::new();
+    for mode in modes {
+        let progress = ProgressObserver::new("ingesting corpus");
+        let scores = app
+            .eval_answers(&llm, &brand, &set, mode, &progress)
+            .await?;
+        progress.finish();
+        all.push(scores);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    } else {
+        println!(
+            "{}: {} claims ({} answerable, {} with their documents held out), embedder {}",
+            data.name,
+            set.cases.len(),
+            all.first().map_or(0, |s| s.answerable),
+            all.first().map_or(0, |s| s.unanswerable),
+            app.embedder().model_id()
+        );
+        println!(
+            "mode        citation-precision  relevant-cited  coverage  refusal-acc  p50 ms  p95 ms"
+        );
+        for s in &all {
+            println!(
+                "{:<11} {:>18.3}  {:>14.3}  {:>8.3}  {:>11.3}  {:>6.0}  {:>6.0}",
+                s.mode,
+                s.citation_precision,
+                s.relevant_citation_share,
+                s.answer_coverage,
+                s.refusal_accuracy,
+                s.turn_p50_ms,
+                s.turn_p95_ms
+            );
+            let curve: Vec<String> = s
+                .threshold_curve
+                .iter()
+                .map(|(t, coverage, refusal)| format!("{t:.1}: {coverage:.2}/{refusal:.2}"))
+                .collect();
+            println!("  threshold → coverage/refusal: {}", curve.join("  "));
+        }
+    }
+    app.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn retrieval(
+    mut settings: Settings,
+    dataset: PathBuf,
+    modes: Vec<SearchMode>,
+    split: String,
+    json: bool,
+) -> Result<ExitCode> {
     let data = tokio::task::spawn_blocking({
         let dataset = dataset.clone();
         move || load_beir(&dataset, &split)
