@@ -26,7 +26,9 @@ printf '# Refunds\n\nDamaged parcels are refunded in full within fourteen days o
 printf '# Care\n\nLeather bags are cleaned with a dry cloth and never soaked in water.\n' >"$work/docs/care.md"
 run ingest --brand acme "$work/docs" >/dev/null
 key=$(run keys create --name openai-client)
-run serve --bind 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.log" &
+# The binary itself in the background (not through `run`), so that `$!` is the server.
+"$bin" --data-dir "$work/data" --models-dir "$work/no-models" serve --bind 127.0.0.1:0 \
+    >"$work/serve.out" 2>"$work/serve.log" &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 address=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/serve.out")
