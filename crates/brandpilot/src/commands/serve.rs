@@ -32,6 +32,16 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     let address = listener.local_addr()?;
+    // Everything that can fail at start-up happens before the address is announced, so a
+    // caller who saw "listening on" has a server that stays up (and holds the indexes).
+    let runner = brandpilot_jobs::Runner::start(
+        app.store.clone(),
+        Arc::new(brandpilot_app::uploads::IngestJobs { app: app.clone() }),
+        runner_config(&app.settings.jobs),
+    );
+    let state = ServerState::new(app.clone())
+        .await?
+        .with_jobs(runner.waker());
     let has_key = app
         .admin()
         .list_api_keys(app.workspace)
@@ -63,14 +73,6 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
         let stopped = stop_following.subscribe();
         tokio::spawn(async move { app.sweep_uploads(stopped).await })
     };
-    let runner = brandpilot_jobs::Runner::start(
-        app.store.clone(),
-        Arc::new(brandpilot_app::uploads::IngestJobs { app: app.clone() }),
-        runner_config(&app.settings.jobs),
-    );
-    let state = ServerState::new(app.clone())
-        .await?
-        .with_jobs(runner.waker());
     let stopping = state.stopping.clone();
     let router = build_router(state, brandpilot_server::ExtraRoutes::new());
     serve(listener, router, async move {
