@@ -21,16 +21,15 @@
 //! Streaming callers get the answer's text as it is made, then the citations, the
 //! confidence and the escalation decision, as [`TurnEvent`]s.
 
+use super::draft::{Relay, fixed};
 use super::records::MessageView;
+use super::sources::Sources;
 use crate::llm::{LazyLlm, route_capability};
 use crate::{AppError, Brandpilot, Result};
 use brandpilot_assistant::confidence::{ConfidenceInputs, confidence};
-use brandpilot_assistant::evidence::{Evidence, EvidencePassage};
-use brandpilot_assistant::extractive::{ExtractiveConfig, compose};
+use brandpilot_assistant::evidence::Evidence;
 use brandpilot_assistant::language::{Language, detect, phrases};
 use brandpilot_assistant::memory::{Remembered, fold_summary, window_start};
-use brandpilot_assistant::profile::{AnswerMode, BrandProfile};
-use brandpilot_assistant::prompt::{PromptPassage, answer_prompt, rephrase_prompt};
 use brandpilot_assistant::rewrite::standalone_query;
 use brandpilot_assistant::route::{CLEAR, Specialist, classification_prompt, route_by_rules};
 use brandpilot_assistant::screen::screen;
@@ -38,16 +37,12 @@ use brandpilot_assistant::sentiment::sentiment;
 use brandpilot_assistant::text::content_terms;
 use brandpilot_assistant::trace::TurnTrace;
 use brandpilot_assistant::verify::{Verification, renumber, verify};
-use brandpilot_core::{
-    ChunkId, ChunkLocator, ConversationId, MessageId, Passage, SearchMode, SourceId, TicketId,
-};
-use brandpilot_llm::{ChatRequest, Message, ResponseFormat, StreamEvent};
+use brandpilot_core::{ChunkId, ChunkLocator, ConversationId, MessageId, SourceId, TicketId};
+use brandpilot_llm::{ChatRequest, Message, ResponseFormat};
 use brandpilot_store::{Brand, ConversationRecord, MessageRecord, NewMessage, NewTicket};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -70,7 +65,7 @@ impl EndUser {
         }
     }
 
-    fn customer_id(&self) -> Option<&str> {
+    pub(super) fn customer_id(&self) -> Option<&str> {
         match self {
             EndUser::Customer(id) => Some(id),
             EndUser::Visitor(_) | EndUser::Operator(_) => None,
@@ -145,120 +140,6 @@ pub enum TurnEvent {
     Delta(String),
     Replace(String),
     Done(Box<ChatTurn>),
-}
-
-/// Relays a turn's events to a streaming caller and remembers the text streamed so far, so
-/// that the final answer (renumbered, replaced after a failed verification, handed over, or
-/// never streamed because it needed no model) reaches the caller exactly once.
-struct Relay {
-    events: Option<UnboundedSender<TurnEvent>>,
-    streamed: Mutex<String>,
-}
-
-impl Relay {
-    fn send(&self, event: TurnEvent) {
-        if let Some(events) = &self.events {
-            // A caller that went away only stops hearing; the turn still completes.
-            let _ = events.send(event);
-        }
-    }
-
-    fn delta(&self, text: String) {
-        self.streamed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push_str(&text);
-        self.send(TurnEvent::Delta(text));
-    }
-
-    /// Streams the final answer a word at a time when nothing was streamed, or replaces
-    /// what was streamed when the final answer differs from it.
-    fn settle(&self, answer: &str) {
-        let streamed = self
-            .streamed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        if streamed.is_empty() {
-            for (index, word) in answer.split(' ').filter(|w| !w.is_empty()).enumerate() {
-                self.send(TurnEvent::Delta(if index == 0 {
-                    word.to_owned()
-                } else {
-                    format!(" {word}")
-                }));
-            }
-        } else if streamed.trim() != answer {
-            self.send(TurnEvent::Replace(answer.to_owned()));
-        }
-    }
-}
-
-/// How the answer was made, and from what.
-struct Drafted {
-    text: String,
-    mode: &'static str,
-    /// Set when the answer is a set phrase (no citations expected).
-    fixed: bool,
-}
-
-/// Sources of evidence for one turn: retrieved passages and, for the account specialist,
-/// the customer's record.
-struct Sources {
-    passages: Vec<Passage>,
-    record: Option<String>,
-}
-
-impl Sources {
-    fn texts(&self) -> Vec<EvidencePassage<'_>> {
-        let mut texts: Vec<EvidencePassage<'_>> = self
-            .passages
-            .iter()
-            .map(|p| EvidencePassage {
-                text: &p.text,
-                semantic: p.vector_similarity,
-            })
-            .collect();
-        if let Some(record) = &self.record {
-            // The customer's record leads: for an account question it is the best evidence.
-            texts.insert(
-                0,
-                EvidencePassage {
-                    text: record,
-                    semantic: None,
-                },
-            );
-        }
-        texts
-    }
-
-    fn citation(&self, marker_in_evidence: usize, new_marker: usize) -> Citation {
-        let offset = usize::from(self.record.is_some());
-        if let Some(record) = &self.record
-            && marker_in_evidence == 1
-        {
-            return Citation {
-                marker: new_marker,
-                kind: "customer_record".into(),
-                chunk_id: None,
-                source_id: None,
-                title: "Your account".into(),
-                origin: None,
-                locator: None,
-                quote: record.clone(),
-            };
-        }
-        let passage = &self.passages[marker_in_evidence - 1 - offset];
-        Citation {
-            marker: new_marker,
-            kind: "passage".into(),
-            chunk_id: Some(passage.chunk_id),
-            source_id: Some(passage.source_id),
-            title: passage.source_title.clone(),
-            origin: Some(passage.source_origin.clone()),
-            locator: Some(passage.locator.clone()),
-            quote: passage.text.clone(),
-        }
-    }
 }
 
 impl Brandpilot {
@@ -582,229 +463,6 @@ impl Brandpilot {
         specialist
     }
 
-    /// Retrieves the passages (and, for an account question, the customer's record).
-    #[allow(clippy::too_many_arguments)]
-    async fn gather(
-        &self,
-        brand: &Brand,
-        profile: &BrandProfile,
-        specialist: Specialist,
-        end_user: &EndUser,
-        message: &str,
-        rewritten: Option<&str>,
-        trace: &mut TurnTrace,
-    ) -> Result<Sources> {
-        let started = Instant::now();
-        let k = self.settings.assistant.passages.max(1);
-        let mut queries = vec![message.to_owned()];
-        if let Some(rewritten) = rewritten {
-            queries.push(rewritten.to_owned());
-        }
-        let mut passages: Vec<Passage> = Vec::new();
-        let mut looked_in_policies = false;
-        let mut embed_micros = 0;
-        if specialist == Specialist::Policy && !profile.policy_tags.is_empty() {
-            (passages, embed_micros) = self
-                .multi_search(brand, &queries, k, &profile.policy_tags)
-                .await?;
-            looked_in_policies = !passages.is_empty();
-        }
-        if passages.is_empty() {
-            let more;
-            (passages, more) = self.multi_search(brand, &queries, k, &[]).await?;
-            embed_micros += more;
-        }
-        let record = match (specialist, end_user.customer_id()) {
-            (Specialist::Account, Some(customer)) => self
-                .store
-                .customer_record(brand.id, customer)
-                .await?
-                .map(|json| record_as_text(&json)),
-            _ => None,
-        };
-        trace.record(
-            "retrieve",
-            started,
-            json!({
-                "queries": queries,
-                "embed_micros": embed_micros,
-                "policy_sources": looked_in_policies,
-                "customer_record": record.is_some(),
-                "passages": passages.iter().map(|p| json!({ "chunk_id": p.chunk_id, "source": p.source_title, "score": p.score, "similarity": p.vector_similarity })).collect::<Vec<_>>(),
-            }),
-        );
-        Ok(Sources { passages, record })
-    }
-
-    /// Searches each query and merges the lists by reciprocal rank, best first; also the
-    /// time spent embedding the queries (model time, which benchmarks separate out).
-    async fn multi_search(
-        &self,
-        brand: &Brand,
-        queries: &[String],
-        k: usize,
-        tags: &[String],
-    ) -> Result<(Vec<Passage>, u64)> {
-        let mut merged: HashMap<ChunkId, (f32, Passage)> = HashMap::new();
-        let mut embed_micros = 0;
-        for query in queries {
-            let results = self
-                .search(brand, query, k, SearchMode::Hybrid, tags)
-                .await?;
-            embed_micros += results.timings.embed_us;
-            for (rank, passage) in results.passages.into_iter().enumerate() {
-                let weight = 1.0 / (10.0 + rank as f32);
-                let entry = merged
-                    .entry(passage.chunk_id)
-                    .or_insert((0.0, passage.clone()));
-                entry.0 += weight;
-                // Keep the best similarity any query saw.
-                if passage.vector_similarity > entry.1.vector_similarity {
-                    entry.1.vector_similarity = passage.vector_similarity;
-                }
-            }
-        }
-        let mut list: Vec<(f32, Passage)> = merged.into_values().collect();
-        list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.chunk_id.cmp(&b.1.chunk_id)));
-        Ok((
-            list.into_iter().take(k).map(|(_, p)| p).collect(),
-            embed_micros,
-        ))
-    }
-
-    /// Makes the answer's text: extractive, rephrased or generative.
-    #[allow(clippy::too_many_arguments)]
-    async fn draft(
-        &self,
-        llm: &LazyLlm,
-        brand: &Brand,
-        profile: &BrandProfile,
-        language: Language,
-        conversation: &ConversationRecord,
-        message: &str,
-        sources: &Sources,
-        relay: &Relay,
-        trace: &mut TurnTrace,
-    ) -> Result<Drafted> {
-        let started = Instant::now();
-        let texts = sources.texts();
-        let evidence = Evidence::new(&texts);
-        let composition = compose(message, &evidence, &ExtractiveConfig::default());
-        let extractive = composition.text();
-        let capability = route_capability(&self.settings.llm, "answer");
-        let generative = match profile.answer_mode {
-            AnswerMode::Extractive => false,
-            AnswerMode::Generative => true,
-            AnswerMode::Auto => capability >= self.settings.assistant.generative_min_capability,
-        };
-        trace.record(
-            "extract",
-            started,
-            json!({ "sentences": composition.sentences, "quarantined": composition.quarantined, "generative": generative, "capability": capability }),
-        );
-        let use_model = !texts.is_empty()
-            && (generative || (self.settings.assistant.rephrase && !composition.is_empty()));
-        if use_model && self.check_credits(brand.workspace).await.is_ok() {
-            let prompt = if generative {
-                let prompt_passages: Vec<PromptPassage<'_>> = sources
-                    .record
-                    .iter()
-                    .map(|record| PromptPassage {
-                        title: "The customer's account",
-                        text: record,
-                    })
-                    .chain(sources.passages.iter().map(|p| PromptPassage {
-                        title: &p.source_title,
-                        text: &p.text,
-                    }))
-                    .collect();
-                answer_prompt(
-                    &brand.name,
-                    profile,
-                    language,
-                    &conversation.summary,
-                    &prompt_passages,
-                    message,
-                )
-            } else {
-                rephrase_prompt(&brand.name, profile, language, &extractive, message)
-            };
-            let started = Instant::now();
-            let mut request = ChatRequest::new(vec![
-                Message::system(prompt.system),
-                Message::user(prompt.user),
-            ]);
-            request.max_tokens = Some(400);
-            request.temperature = Some(0.2);
-            match self.stream_model(llm, brand, &request, relay).await {
-                Ok(text) => {
-                    let check = verify(&text, &evidence);
-                    let kept = check.passes() && !check.cited.is_empty();
-                    trace.record(
-                        "generate",
-                        started,
-                        json!({ "route": "answer", "kept": kept, "invalid_markers": check.invalid_markers, "supported_share": check.supported_share() }),
-                    );
-                    if kept {
-                        return Ok(Drafted {
-                            text,
-                            mode: if generative {
-                                "generative"
-                            } else {
-                                "rephrased"
-                            },
-                            fixed: false,
-                        });
-                    }
-                    return Ok(Drafted {
-                        text: extractive,
-                        mode: "extractive",
-                        fixed: false,
-                    });
-                }
-                Err(error) => {
-                    trace.record(
-                        "generate",
-                        started,
-                        json!({ "route": "answer", "error": error.to_string() }),
-                    );
-                }
-            }
-        }
-        // Extractive: streamed once final (it costs no model time to wait).
-        Ok(Drafted {
-            text: extractive,
-            mode: "extractive",
-            fixed: false,
-        })
-    }
-
-    async fn stream_model(
-        &self,
-        llm: &LazyLlm,
-        brand: &Brand,
-        request: &ChatRequest,
-        relay: &Relay,
-    ) -> Result<String> {
-        let (mut stream, _) = llm
-            .get(self)
-            .await?
-            .stream_in(brand.workspace, Some(brand.id), "answer", request)
-            .await?;
-        let mut text = String::new();
-        while let Some(event) = stream.next().await {
-            match event? {
-                StreamEvent::Delta(delta) => {
-                    relay.delta(delta.clone());
-                    text.push_str(&delta);
-                }
-                StreamEvent::Done { .. } => break,
-                StreamEvent::ToolCallStart { .. } | StreamEvent::ToolCallDelta { .. } => {}
-            }
-        }
-        Ok(text.trim().to_owned())
-    }
-
     /// The conversation's open ticket, or a new one.
     async fn open_ticket(
         &self,
@@ -873,64 +531,9 @@ impl Brandpilot {
     }
 }
 
-fn fixed(text: &str) -> Drafted {
-    Drafted {
-        text: text.to_owned(),
-        mode: "fixed",
-        fixed: true,
-    }
-}
-
-/// A customer record (a JSON object) as sentences the extractive answer can quote:
-/// "orders: #1042 status shipped." one line per entry.
-fn record_as_text(json: &str) -> String {
-    let Ok(serde_json::Value::Object(record)) = serde_json::from_str::<serde_json::Value>(json)
-    else {
-        return String::new();
-    };
-    let mut lines = Vec::new();
-    for (key, value) in record {
-        let label = key.replace('_', " ");
-        match value {
-            serde_json::Value::Array(items) => {
-                for item in items {
-                    lines.push(format!("Your {label}: {}.", flatten(&item)));
-                }
-            }
-            other => lines.push(format!("Your {label}: {}.", flatten(&other))),
-        }
-    }
-    lines.join("\n\n")
-}
-
-fn flatten(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| format!("{} {}", k.replace('_', " "), flatten(v)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        serde_json::Value::Array(items) => items.iter().map(flatten).collect::<Vec<_>>().join(", "),
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_customer_record_reads_as_quotable_sentences() {
-        let text = record_as_text(
-            r#"{"enrolments": [{"course": "Pricing 101", "progress_percent": 40}], "plan": "pro"}"#,
-        );
-        assert_eq!(
-            text,
-            "Your enrolments: course Pricing 101, progress percent 40.\n\nYour plan: pro."
-        );
-        assert_eq!(record_as_text("[1,2]"), "");
-    }
 
     #[test]
     fn end_users_are_kept_apart_by_kind() {

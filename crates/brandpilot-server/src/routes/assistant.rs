@@ -12,7 +12,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use brandpilot_app::Scope;
-use brandpilot_app::assistant::{ChatTurn, Citation, EndUser, MessageView, TurnEvent, TurnInput};
+use brandpilot_app::assistant::{
+    ChatTurn, Citation, ConversationRecordView, EndUser, MessageView, TurnEvent, TurnInput,
+};
 use brandpilot_assistant::profile::BrandProfile;
 use brandpilot_core::{BrandId, ConversationId, MessageId};
 use serde::{Deserialize, Serialize};
@@ -263,7 +265,7 @@ impl ChatAnswer {
 }
 
 /// Who a chat caller speaks for: the customer the brand names, else the key or person.
-fn end_user(caller: &Caller, customer_id: Option<String>) -> EndUser {
+pub(crate) fn end_user(caller: &Caller, customer_id: Option<String>) -> EndUser {
     match (customer_id, &caller.principal) {
         (Some(customer), _) => EndUser::Customer(customer),
         (None, Principal::Key(key)) => EndUser::Operator(format!("key-{}", key.id)),
@@ -453,6 +455,18 @@ pub struct ConversationOut {
     pub updated_at_ms: i64,
 }
 
+impl From<ConversationRecordView> for ConversationOut {
+    fn from(conversation: ConversationRecordView) -> Self {
+        Self {
+            id: conversation.id.0,
+            end_user: conversation.end_user,
+            summary: conversation.summary,
+            created_at_ms: conversation.created_at_ms,
+            updated_at_ms: conversation.updated_at_ms,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationWithMessages {
     pub conversation: ConversationOut,
@@ -511,13 +525,7 @@ pub(crate) async fn list_conversations(
     Ok(Json(ConversationList {
         conversations: conversations
             .into_iter()
-            .map(|c| ConversationOut {
-                id: c.id.0,
-                end_user: c.end_user,
-                summary: c.summary,
-                created_at_ms: c.created_at_ms,
-                updated_at_ms: c.updated_at_ms,
-            })
+            .map(ConversationOut::from)
             .collect(),
     }))
 }
@@ -559,13 +567,7 @@ pub(crate) async fn get_conversation(
         .conversation(&brand, ConversationId(conversation_id), None, query.traces)
         .await?;
     Ok(Json(ConversationWithMessages {
-        conversation: ConversationOut {
-            id: view.conversation.id.0,
-            end_user: view.conversation.end_user,
-            summary: view.conversation.summary,
-            created_at_ms: view.conversation.created_at_ms,
-            updated_at_ms: view.conversation.updated_at_ms,
-        },
+        conversation: view.conversation.into(),
         messages: view.messages.into_iter().map(Into::into).collect(),
     }))
 }

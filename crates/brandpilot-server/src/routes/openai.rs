@@ -5,7 +5,7 @@
 //! (and `brandpilot` carries the confidence and any ticket), which OpenAI clients keep and
 //! ignore. A stream is sent once the answer is verified, in OpenAI's chunk format.
 
-use crate::auth::{Caller, Principal};
+use crate::auth::Caller;
 use crate::error::ErrorResponse;
 use crate::extract::ApiJson;
 use crate::routes::assistant::CitationView;
@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use brandpilot_app::Scope;
-use brandpilot_app::assistant::{ChatTurn, EndUser, TurnInput};
+use brandpilot_app::assistant::{ChatTurn, TurnInput};
 use brandpilot_store::Brand;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -182,11 +182,7 @@ pub(crate) async fn chat_completions(
         ));
     }
     let brand = brand_named(&state, &caller, &body.model).await?;
-    let end_user = match (&body.user, &caller.principal) {
-        (Some(user), _) => EndUser::Customer(user.clone()),
-        (None, Principal::Key(key)) => EndUser::Operator(format!("key-{}", key.id)),
-        (None, Principal::User { id, .. }) => EndUser::Operator(format!("user-{id}")),
-    };
+    let end_user = crate::routes::assistant::end_user(&caller, body.user.clone());
     let input = TurnInput {
         conversation: None,
         end_user,
