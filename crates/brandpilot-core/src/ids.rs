@@ -62,3 +62,7 @@ row_id!(
     /// A hand-over to a human: the question, why, and who is on it.
     TicketId
 );
+row_id!(
+    /// A URL of a workspace's that is sent signed notices of events (tickets).
+    WebhookId
+);

@@ -27,9 +27,10 @@ pub use records::{
     ConversationRecord, Enqueued, Feedback, IndexHighMarks, Invitation, InvitationAcceptance,
     JobLane, JobRecord, JobRun, JobStatus, LlmCallOutcome, Member, Membership, MembershipChange,
     MessageRecord, NewApiKey, NewAuditEntry, NewCacheEntry, NewChunk, NewInvitation, NewJob,
-    NewLlmCall, NewMessage, NewSource, NewTicket, NewUser, QueueStats, RefreshRotation,
+    NewLlmCall, NewMessage, NewSource, NewTicket, NewUser, NewWebhook, QueueStats, RefreshRotation,
     SourceRecord, SourceUpdate, SourceWrite, StoredChunk, StoredLlmCall, TicketRecord,
-    TicketUpdate, Upload, UsageGroup, UsageQuery, UsageRow, User, UserCredentials,
+    TicketUpdate, Upload, UsageGroup, UsageQuery, UsageRow, User, UserCredentials, WebhookRecord,
+    WidgetRecord,
 };
 
 use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, UserId, WorkspaceId};
@@ -54,6 +55,7 @@ macro_rules! dispatch {
 // Declared after `dispatch!`, which it uses (a `macro_rules!` macro is visible only below
 // its definition).
 mod assistant;
+mod integrations;
 
 impl Store {
     /// Opens the database named by `url` and runs its migrations. `postgres://…` or

@@ -2,7 +2,7 @@
 
 use brandpilot_core::{
     BrandId, ChunkId, ChunkLocator, ContentHash, ConversationId, FaultKind, JobId, MessageId,
-    SourceId, SourceKind, SourceStatus, TicketId, UserId, WorkspaceId,
+    SourceId, SourceKind, SourceStatus, TicketId, UserId, WebhookId, WorkspaceId,
 };
 use serde_json::Value;
 
@@ -657,4 +657,40 @@ pub struct TicketRecord {
 pub struct TicketUpdate {
     pub status: Option<String>,
     pub assignee: Option<Option<UserId>>,
+}
+
+/// A webhook endpoint to add to a workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewWebhook {
+    pub workspace: WorkspaceId,
+    pub url: String,
+    pub secret: String,
+    /// The event types it is sent, as a JSON array.
+    pub events_json: String,
+    pub description: String,
+}
+
+/// A stored webhook endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookRecord {
+    pub id: WebhookId,
+    pub workspace: WorkspaceId,
+    pub url: String,
+    pub secret: String,
+    pub events_json: String,
+    pub description: String,
+    pub created_at_ms: i64,
+}
+
+/// A brand's website widget as stored. `allowed_origins_json` is a JSON array of web
+/// origins, `theme_json` a JSON document of how it looks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WidgetRecord {
+    pub brand: BrandId,
+    pub public_key: String,
+    pub allowed_origins_json: String,
+    pub theme_json: String,
+    pub enabled: bool,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
 }

@@ -25,6 +25,7 @@ mod access;
 mod accounts;
 mod assistant;
 mod embeddings;
+mod integrations;
 mod jobs;
 mod llm;
 mod members;
@@ -66,6 +67,16 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         8,
         "assistant",
         include_str!("../migrations/sqlite/0008_assistant.sql"),
+    ),
+    (
+        9,
+        "webhooks",
+        include_str!("../migrations/sqlite/0009_webhooks.sql"),
+    ),
+    (
+        10,
+        "widgets",
+        include_str!("../migrations/sqlite/0010_widgets.sql"),
     ),
 ];
 

@@ -4,7 +4,7 @@
 //! `store/access.rs`; users, sessions and the audit trail in `store/accounts.rs`; the
 //! assistant's conversations, ratings, profiles and customer records in
 //! `store/assistant.rs` and its tickets in `store/tickets.rs`; the job queue in
-//! `store/jobs.rs`; what only PostgreSQL needs proven (chunk ids in commit order under
+//! `store/jobs.rs`; webhook endpoints and brand widgets in `store/integrations.rs`; what only PostgreSQL needs proven (chunk ids in commit order under
 //! concurrent writers) in `store/postgres.rs`.
 //!
 //! Every test in a `backend_tests!` block runs twice, as `…::sqlite::name` and
@@ -17,6 +17,8 @@ mod access;
 mod accounts;
 #[path = "store/assistant.rs"]
 mod assistant;
+#[path = "store/integrations.rs"]
+mod integrations;
 #[path = "store/jobs.rs"]
 mod jobs;
 #[path = "store/llm.rs"]
