@@ -45,10 +45,13 @@ pub enum Scope {
     TicketsWrite,
     /// Push and remove customer records (enrolments, progress, orders) the assistant reads.
     CustomersWrite,
+    /// Add and remove the webhooks told of the workspace's events. Owners only, and people
+    /// only: a webhook sends customers' questions to an outside address.
+    WebhooksManage,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 16] = [
+    pub const ALL: [Scope; 17] = [
         Scope::BrandsRead,
         Scope::BrandsWrite,
         Scope::SourcesRead,
@@ -65,6 +68,7 @@ impl Scope {
         Scope::TicketsRead,
         Scope::TicketsWrite,
         Scope::CustomersWrite,
+        Scope::WebhooksManage,
     ];
 
     /// The scopes an API key may hold: all but the people-only ones.
@@ -76,7 +80,10 @@ impl Scope {
     }
 
     pub fn key_may_hold(self) -> bool {
-        !matches!(self, Scope::MembersManage | Scope::KeysManage)
+        !matches!(
+            self,
+            Scope::MembersManage | Scope::KeysManage | Scope::WebhooksManage
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +104,7 @@ impl Scope {
             Scope::TicketsRead => "tickets:read",
             Scope::TicketsWrite => "tickets:write",
             Scope::CustomersWrite => "customers:write",
+            Scope::WebhooksManage => "webhooks:manage",
         }
     }
 }
@@ -160,7 +168,9 @@ impl Role {
             | Scope::KeysManage
             | Scope::TicketsWrite
             | Scope::CustomersWrite => self >= Role::Editor,
-            Scope::AuditRead | Scope::UsageRead | Scope::MembersManage => self == Role::Owner,
+            Scope::AuditRead | Scope::UsageRead | Scope::MembersManage | Scope::WebhooksManage => {
+                self == Role::Owner
+            }
         }
     }
 }

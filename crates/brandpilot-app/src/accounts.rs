@@ -563,7 +563,7 @@ fn check_password(password: &str) -> Result<()> {
     Ok(())
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| AppError::Task(format!("no randomness: {e}")))?;
     Ok(bytes)

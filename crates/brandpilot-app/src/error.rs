@@ -27,6 +27,8 @@ pub enum AppError {
     MessageNotFound(i64),
     #[error("no ticket {0} in this workspace")]
     TicketNotFound(i64),
+    #[error("no webhook {0} in this workspace")]
+    WebhookNotFound(i64),
     #[error("no such invitation, or it was used, revoked or has expired")]
     InvitationNotFound,
     #[error("{0}")]
@@ -86,7 +88,8 @@ impl Fault for AppError {
             AppError::JobNotFound(_) => FaultKind::User,
             AppError::ConversationNotFound(_)
             | AppError::MessageNotFound(_)
-            | AppError::TicketNotFound(_) => FaultKind::User,
+            | AppError::TicketNotFound(_)
+            | AppError::WebhookNotFound(_) => FaultKind::User,
             AppError::MemberNotFound(_) | AppError::InvitationNotFound => FaultKind::User,
             AppError::InvalidInput(_) | AppError::Conflict(_) => FaultKind::User,
             AppError::InvalidCredentials | AppError::SessionEnded => FaultKind::User,

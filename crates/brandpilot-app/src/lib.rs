@@ -30,6 +30,7 @@ mod sync;
 pub mod telemetry;
 pub mod uploads;
 mod web_sources;
+pub mod webhooks;
 pub mod workspaces;
 
 pub use access::{Admin, ApiKey, CreatedApiKey, Role, Scope};

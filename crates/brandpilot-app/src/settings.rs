@@ -30,6 +30,8 @@ pub struct Settings {
     pub fetch: FetchSettings,
     pub billing: BillingSettings,
     pub assistant: AssistantSettings,
+    pub webhooks: WebhookSettings,
+    pub widget: WidgetSettings,
 }
 
 impl Default for Settings {
@@ -52,6 +54,8 @@ impl Default for Settings {
             fetch: FetchSettings::default(),
             billing: BillingSettings::default(),
             assistant: AssistantSettings::default(),
+            webhooks: WebhookSettings::default(),
+            widget: WidgetSettings::default(),
         }
     }
 }
@@ -98,6 +102,45 @@ pub struct PlanSettings {
     /// Credits a workspace may use per calendar month; work that needs more is refused
     /// with 402 until the month turns.
     pub monthly_credits: u64,
+}
+
+/// Deliveries to a workspace's webhooks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Attempts per delivery; between them the job queue's backoff grows from 2 s to 10
+    /// min, so 12 attempts keep trying for about half an hour.
+    pub max_attempts: u32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self { max_attempts: 12 }
+    }
+}
+
+/// The website widget's anonymous visitors.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WidgetSettings {
+    /// Messages one visitor may send per minute, and how many at once.
+    pub visitor_per_minute: u32,
+    pub visitor_burst: u32,
+    /// New visitor sessions one client address may start per minute.
+    pub sessions_per_ip_per_minute: u32,
+    /// How long a visitor session lasts, in days (the widget keeps it in the browser).
+    pub session_days: u32,
+}
+
+impl Default for WidgetSettings {
+    fn default() -> Self {
+        Self {
+            visitor_per_minute: 10,
+            visitor_burst: 5,
+            sessions_per_ip_per_minute: 10,
+            session_days: 30,
+        }
+    }
 }
 
 /// The customer assistant: how much it reads, remembers and lets a model write.

@@ -1,5 +1,5 @@
 //! Uploaded files, ingested through the job queue: [`Brandpilot::queue_upload`] keeps the
-//! bytes in the store and queues one `ingest_uploads` job on the long lane; [`IngestJobs`]
+//! bytes in the store and queues one `ingest_uploads` job on the long lane; [`AppJobs`]
 //! is the queue's handler that runs it on whichever worker claims it, reporting progress,
 //! and drops the bytes once the job has an outcome that will not be retried.
 
@@ -113,15 +113,19 @@ impl Brandpilot {
     }
 }
 
-/// The job handler for ingestion jobs.
-pub struct IngestJobs {
+/// The job handler for every job the app queues: ingestion (uploads, URLs) on the long
+/// lane, webhook deliveries on the fast one.
+pub struct AppJobs {
     pub app: Arc<Brandpilot>,
 }
 
-impl JobHandler for IngestJobs {
+impl JobHandler for AppJobs {
     fn run(&self, job: ClaimedJob, context: JobContext) -> JobFuture {
         let app = self.app.clone();
         Box::pin(async move {
+            if job.kind == crate::webhooks::DELIVER {
+                return crate::webhooks::deliver(&app, job).await;
+            }
             if job.kind == crate::web_sources::INGEST_URL {
                 return run_url(&app, job, &context).await;
             }

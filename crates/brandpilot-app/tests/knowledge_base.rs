@@ -391,7 +391,7 @@ async fn a_following_app_indexes_what_another_process_stored() {
 /// path in a file name is ignored, and a repeated idempotency key queues nothing new.
 #[tokio::test]
 async fn uploaded_files_are_ingested_by_the_job_runner() {
-    use brandpilot_app::uploads::IngestJobs;
+    use brandpilot_app::uploads::AppJobs;
     use brandpilot_jobs::{Runner, RunnerConfig};
     use brandpilot_store::{Enqueued, JobStatus};
     use std::sync::Arc;
@@ -402,7 +402,7 @@ async fn uploaded_files_are_ingested_by_the_job_runner() {
     let brand = app.brand("acme", true).await.unwrap();
     let runner = Runner::start(
         app.store.clone(),
-        Arc::new(IngestJobs { app: app.clone() }),
+        Arc::new(AppJobs { app: app.clone() }),
         RunnerConfig {
             poll: Duration::from_millis(20),
             ..RunnerConfig::default()

@@ -177,6 +177,8 @@ impl Resolve for VettingResolver {
 /// Fetches pages within an [`AddressPolicy`] and [`FetchLimits`].
 pub struct Fetcher {
     client: reqwest::Client,
+    /// For [`Fetcher::post`]: the same vetting resolver, and no redirects.
+    poster: reqwest::Client,
     policy: Arc<AddressPolicy>,
     limits: FetchLimits,
 }
@@ -206,21 +208,30 @@ impl Fetcher {
                 }
             })
         };
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .dns_resolver(Arc::new(VettingResolver {
-                lookup,
-                policy: policy.clone(),
-            }))
+        let builder = || {
+            reqwest::Client::builder()
+                .no_proxy()
+                .dns_resolver(Arc::new(VettingResolver {
+                    lookup: lookup.clone(),
+                    policy: policy.clone(),
+                }))
+                .connect_timeout(limits.connect_timeout)
+                .read_timeout(limits.read_timeout)
+                .timeout(limits.total_timeout)
+                .user_agent(concat!("Brandpilot/", env!("CARGO_PKG_VERSION")))
+        };
+        let unreachable = |error: reqwest::Error| FetchError::Unreachable(error.to_string());
+        let client = builder()
             .redirect(redirect_policy)
-            .connect_timeout(limits.connect_timeout)
-            .read_timeout(limits.read_timeout)
-            .timeout(limits.total_timeout)
-            .user_agent(concat!("Brandpilot/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|error| FetchError::Unreachable(error.to_string()))?;
+            .map_err(unreachable)?;
+        let poster = builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(unreachable)?;
         Ok(Self {
             client,
+            poster,
             policy,
             limits,
         })
@@ -266,6 +277,30 @@ impl Fetcher {
             content_type,
             bytes,
         })
+    }
+}
+
+impl Fetcher {
+    /// Posts `body` to `url` with `headers` (a webhook delivery): the same address checks
+    /// as a fetch, no redirects (a receiver that moved answers 3xx, which is a failure like
+    /// any status outside 2xx), and the answer's body is not read. The status on success.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<u16, FetchError> {
+        let url = self.check(url)?;
+        let mut request = self.poster.post(url).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.map_err(classify)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(FetchError::Status(status.as_u16()));
+        }
+        Ok(status.as_u16())
     }
 }
 

@@ -367,3 +367,51 @@ async fn error_statuses_say_whether_to_retry() {
         .unwrap_err();
     assert!(matches!(busy, FetchError::Status(503)) && busy.is_transient());
 }
+
+#[tokio::test]
+async fn a_post_is_vetted_like_a_fetch_and_never_follows_a_redirect() {
+    let target = site(|_| Reply::Page("moved here")).await;
+    let target_port = target.port;
+    let receiver = site(|path| match path {
+        "/ok" => Reply::Page("thanks"),
+        "/down" => Reply::Status(503),
+        _ => Reply::Redirect("/ok".into()),
+    })
+    .await;
+    let fetcher = opened(&[receiver.port, target_port]);
+    let base = format!("http://127.0.0.1:{}", receiver.port);
+    let headers = [("content-type", "application/json".to_owned())];
+    let status = fetcher
+        .post(&format!("{base}/ok"), &headers, b"{}".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    // A redirect is an answer outside 2xx, not a second request.
+    let before = receiver.connections.load(Ordering::SeqCst);
+    let error = fetcher
+        .post(&format!("{base}/elsewhere"), &headers, b"{}".to_vec())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, FetchError::Status(302)), "{error:?}");
+    assert_eq!(receiver.connections.load(Ordering::SeqCst), before + 1);
+    let error = fetcher
+        .post(&format!("{base}/down"), &headers, b"{}".to_vec())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, FetchError::Status(503)) && error.is_transient(),
+        "{error:?}"
+    );
+
+    // Without the opening, loopback is refused before any connection.
+    let closed =
+        Fetcher::new(AddressPolicy::new(&[], &[receiver.port]).unwrap(), limits()).unwrap();
+    let before = receiver.connections.load(Ordering::SeqCst);
+    let error = closed
+        .post(&format!("{base}/ok"), &headers, b"{}".to_vec())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, FetchError::Blocked), "{error:?}");
+    assert_eq!(receiver.connections.load(Ordering::SeqCst), before);
+    assert_eq!(target.connections.load(Ordering::SeqCst), 0);
+}

@@ -123,7 +123,8 @@ impl From<AppError> for ApiError {
             }
             AppError::ConversationNotFound(_)
             | AppError::MessageNotFound(_)
-            | AppError::TicketNotFound(_) => ApiError::not_found(error.to_string()),
+            | AppError::TicketNotFound(_)
+            | AppError::WebhookNotFound(_) => ApiError::not_found(error.to_string()),
             AppError::InvalidInput(message) => ApiError::invalid(message.clone()),
             AppError::Conflict(message) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message.clone())

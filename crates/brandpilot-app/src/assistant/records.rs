@@ -289,21 +289,28 @@ impl Brandpilot {
                 "user {user} is not a member of this workspace"
             )));
         }
+        let before = self.ticket(workspace, id).await?;
         let mut update = TicketUpdate {
             status: change.status.clone(),
             assignee: change.assignee,
         };
         // Assigning someone to an open ticket moves it to assigned.
-        if update.status.is_none() && matches!(change.assignee, Some(Some(_))) {
-            let current = self.ticket(workspace, id).await?;
-            if current.status == "open" {
-                update.status = Some("assigned".into());
-            }
+        if update.status.is_none()
+            && matches!(change.assignee, Some(Some(_)))
+            && before.status == "open"
+        {
+            update.status = Some("assigned".into());
         }
-        self.store
+        let after = self
+            .store
             .update_ticket(workspace, id, &update)
             .await?
-            .ok_or(AppError::TicketNotFound(id.0))
+            .ok_or(AppError::TicketNotFound(id.0))?;
+        if (&after.status, after.assignee) != (&before.status, before.assignee) {
+            self.announce_ticket(workspace, crate::webhooks::TICKET_UPDATED, &after)
+                .await;
+        }
+        Ok(after)
     }
 
     /// A person's reply to a ticket: it goes into the conversation as an `agent` message the

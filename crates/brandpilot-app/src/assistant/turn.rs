@@ -490,6 +490,8 @@ impl Brandpilot {
             })
             .await?;
         self.metrics.tickets_opened.inc();
+        self.announce_ticket(brand.workspace, crate::webhooks::TICKET_OPENED, &ticket)
+            .await;
         Ok(ticket.id)
     }
 

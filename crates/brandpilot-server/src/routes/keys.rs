@@ -54,7 +54,8 @@ pub struct NewKey {
     )]
     pub name: String,
     /// Scopes to grant (each one you hold yourself); all that your role allows a key when
-    /// left out. `members:manage` and `keys:manage` are never granted to keys.
+    /// left out. `members:manage`, `keys:manage` and `webhooks:manage` are never granted
+    /// to keys.
     #[schema(min_items = 1, max_items = 16)]
     pub scopes: Option<Vec<String>>,
 }

@@ -15,6 +15,7 @@ pub(crate) mod sources;
 pub(crate) mod tickets;
 pub(crate) mod uploads;
 pub(crate) mod usage;
+pub(crate) mod webhooks;
 
 use crate::ServerState;
 use utoipa_axum::router::OpenApiRouter;
@@ -60,6 +61,8 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         .routes(routes!(tickets::list_tickets))
         .routes(routes!(tickets::get_ticket, tickets::change_ticket))
         .routes(routes!(tickets::reply_to_ticket))
+        .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
+        .routes(routes!(webhooks::delete_webhook))
         .routes(routes!(openai::chat_completions))
         .routes(routes!(openai::list_models))
 }

@@ -73,9 +73,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings), extra: ExtraR
     let address = format!("http://{}", listener.local_addr().unwrap());
     let runner = brandpilot_jobs::Runner::start(
         app.store.clone(),
-        Arc::new(brandpilot_app::uploads::IngestJobs { app: app.clone() }),
+        Arc::new(brandpilot_app::uploads::AppJobs { app: app.clone() }),
         brandpilot_jobs::RunnerConfig {
             poll: std::time::Duration::from_millis(50),
+            base_backoff: std::time::Duration::from_millis(200),
             ..brandpilot_jobs::RunnerConfig::default()
         },
     );

@@ -20,3 +20,4 @@ mod tenancy;
 mod uploads;
 mod usage;
 mod web_sources;
+mod webhooks;

@@ -136,7 +136,8 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
             let concrete = path
                 .replace("{user_id}", "999999")
                 .replace("{invitation_id}", "999999")
-                .replace("{key_id}", "999999");
+                .replace("{key_id}", "999999")
+                .replace("{webhook_id}", "999999");
             let status = app
                 .client
                 .request(method.parse().unwrap(), app.url(&concrete))
@@ -144,6 +145,10 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
                 .json(&match path.as_str() {
                     "/api/v1/invitations" => json!({ "email": "a@example.com", "role": "viewer" }),
                     "/api/v1/keys" => json!({ "name": "k" }),
+                    "/api/v1/webhooks" => json!({
+                        "url": "https://hooks.example.com/x",
+                        "events": ["ticket.opened"],
+                    }),
                     _ => json!({ "role": "viewer" }),
                 })
                 .send()
@@ -182,6 +187,9 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
                 "/api/v1/brands/{brand_id}/customers/{customer_id}" => json!({ "plan": "x" }),
                 "/api/v1/tickets/{ticket_id}" => json!({ "status": "open" }),
                 "/api/v1/tickets/{ticket_id}/replies" => json!({ "text": "scoped" }),
+                "/api/v1/webhooks" => {
+                    json!({ "url": "https://hooks.example.com/x", "events": ["ticket.opened"] })
+                }
                 "/v1/chat/completions" => json!({
                     "model": brand.to_string(),
                     "messages": [{ "role": "user", "content": "scoped" }],

@@ -257,6 +257,25 @@ const WALK: &[Case] = &[
         path: "/v1/models",
         body: |_| Body::None,
     },
+    Case {
+        method: "GET",
+        path: "/api/v1/webhooks",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/webhooks",
+        body: |_| {
+            Body::Json(
+                json!({ "url": "https://hooks.example.com/walk", "events": ["ticket.opened"] }),
+            )
+        },
+    },
+    Case {
+        method: "DELETE",
+        path: "/api/v1/webhooks/{webhook_id}",
+        body: |_| Body::None,
+    },
 ];
 
 /// Workspace A's things, and the people and keys that call.
@@ -274,6 +293,7 @@ struct Fixture {
     invitation: i64,
     invitation_token: String,
     key_a: i64,
+    webhook: i64,
     narrow_key: String,
     mallory_key: String,
     counter: std::sync::atomic::AtomicU32,
@@ -294,6 +314,7 @@ impl Fixture {
             .replace("{user_id}", &self.vic.id.to_string())
             .replace("{invitation_id}", &self.invitation.to_string())
             .replace("{key_id}", &self.key_a.to_string())
+            .replace("{webhook_id}", &self.webhook.to_string())
             .replace("{conversation_id}", &self.conversation.to_string())
             .replace("{message_id}", &self.message.to_string())
             .replace("{ticket_id}", &self.ticket.to_string())
@@ -438,6 +459,14 @@ async fn fixture(app: &TestApp) -> Fixture {
         .json(&json!({ "email": format!("pending-{CANARY}@example.com"), "role": "editor" }))
         .json_ok()
         .await;
+    let webhook = as_alice(Method::POST, "/api/v1/webhooks")
+        .json(&json!({
+            "url": "https://hooks.example.com/a",
+            "events": ["ticket.opened"],
+            "description": format!("{CANARY} desk"),
+        }))
+        .json_ok()
+        .await;
     let key = as_alice(Method::POST, "/api/v1/keys")
         .json(&json!({ "name": format!("{CANARY} key") }))
         .json_ok()
@@ -476,6 +505,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         invitation: pending["invitation"]["id"].as_i64().unwrap(),
         invitation_token: pending["token"].as_str().unwrap().to_owned(),
         key_a: key["key"]["id"].as_i64().unwrap(),
+        webhook: webhook["webhook"]["id"].as_i64().unwrap(),
         narrow_key: narrow["secret"].as_str().unwrap().to_owned(),
         mallory_key: mallory_key["secret"].as_str().unwrap().to_owned(),
         counter: Default::default(),
@@ -623,4 +653,6 @@ async fn no_caller_outside_a_workspace_reaches_its_data() {
     );
     let invitations = as_alice("/api/v1/invitations".into()).json_ok().await;
     assert_eq!(invitations["invitations"][0]["id"], fixture.invitation);
+    let webhooks = as_alice("/api/v1/webhooks".into()).json_ok().await;
+    assert_eq!(webhooks["webhooks"][0]["id"], fixture.webhook);
 }

@@ -36,7 +36,7 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
     // caller who saw "listening on" has a server that stays up (and holds the indexes).
     let runner = brandpilot_jobs::Runner::start(
         app.store.clone(),
-        Arc::new(brandpilot_app::uploads::IngestJobs { app: app.clone() }),
+        Arc::new(brandpilot_app::uploads::AppJobs { app: app.clone() }),
         runner_config(&app.settings.jobs),
     );
     let state = ServerState::new(app.clone())
