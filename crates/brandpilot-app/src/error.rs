@@ -29,6 +29,10 @@ pub enum AppError {
     TicketNotFound(i64),
     #[error("no webhook {0} in this workspace")]
     WebhookNotFound(i64),
+    #[error("this brand has no website widget yet; save one with PUT first")]
+    WidgetNotConfigured,
+    #[error("no website widget has this key, or it is turned off")]
+    WidgetNotFound,
     #[error("no such invitation, or it was used, revoked or has expired")]
     InvitationNotFound,
     #[error("{0}")]
@@ -89,7 +93,9 @@ impl Fault for AppError {
             AppError::ConversationNotFound(_)
             | AppError::MessageNotFound(_)
             | AppError::TicketNotFound(_)
-            | AppError::WebhookNotFound(_) => FaultKind::User,
+            | AppError::WebhookNotFound(_)
+            | AppError::WidgetNotConfigured
+            | AppError::WidgetNotFound => FaultKind::User,
             AppError::MemberNotFound(_) | AppError::InvitationNotFound => FaultKind::User,
             AppError::InvalidInput(_) | AppError::Conflict(_) => FaultKind::User,
             AppError::InvalidCredentials | AppError::SessionEnded => FaultKind::User,

@@ -31,6 +31,7 @@ pub mod telemetry;
 pub mod uploads;
 mod web_sources;
 pub mod webhooks;
+pub mod widget;
 pub mod workspaces;
 
 pub use access::{Admin, ApiKey, CreatedApiKey, Role, Scope};

@@ -124,7 +124,9 @@ impl From<AppError> for ApiError {
             AppError::ConversationNotFound(_)
             | AppError::MessageNotFound(_)
             | AppError::TicketNotFound(_)
-            | AppError::WebhookNotFound(_) => ApiError::not_found(error.to_string()),
+            | AppError::WebhookNotFound(_)
+            | AppError::WidgetNotConfigured
+            | AppError::WidgetNotFound => ApiError::not_found(error.to_string()),
             AppError::InvalidInput(message) => ApiError::invalid(message.clone()),
             AppError::Conflict(message) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message.clone())

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod rate_limit;
 mod routes;
 pub mod tokens;
+pub mod visitors;
 
 pub use error::{ApiError, ErrorResponse};
 pub use routes::brands::{BrandList, BrandView};
@@ -56,6 +57,10 @@ pub struct ServerState {
     pub stopping: tokio_util::sync::CancellationToken,
     /// The LLM layer, built when a turn first needs a model.
     pub llm: Arc<brandpilot_app::llm::LazyLlm>,
+    /// Signs and checks the widget's anonymous visitor sessions.
+    pub visitors: Arc<visitors::VisitorTokens>,
+    /// Per-visitor message limits and per-address session starts of the widget.
+    pub widget_limits: Arc<rate_limit::RateLimiter>,
 }
 
 impl ServerState {
@@ -74,6 +79,7 @@ impl ServerState {
             .iter()
             .filter_map(|address| address.parse().ok())
             .collect();
+        let visitors = visitors::VisitorTokens::new(&app.widget_session_secret().await?);
         Ok(Self {
             app,
             admin,
@@ -84,6 +90,8 @@ impl ServerState {
             jobs: None,
             stopping: tokio_util::sync::CancellationToken::new(),
             llm: Arc::default(),
+            visitors: Arc::new(visitors),
+            widget_limits: Arc::default(),
         })
     }
 
@@ -125,6 +133,11 @@ pub fn build_router(state: ServerState, extra: Router<ServerState>) -> Router {
     let body_limit = settings.max_body_kb.max(1) * 1024;
     let (routes, document) =
         openapi::routes_and_document(settings.max_upload_mb.max(1) * 1024 * 1024);
+    // The widget's public routes answer pages on each brand's own origins, so they keep
+    // their own CORS rules instead of the server-wide list.
+    let widget = routes::widget::public_routes()
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(DefaultBodyLimit::max(body_limit));
     routes
         .merge(openapi::document_routes(document))
         .route("/metrics", axum::routing::get(metrics::metrics))
@@ -132,6 +145,7 @@ pub fn build_router(state: ServerState, extra: Router<ServerState>) -> Router {
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(cors)
+        .merge(widget)
         .layer(axum::middleware::from_fn_with_state(
             limits,
             rate_limit::rate_limit,

@@ -52,6 +52,10 @@ pub enum LimitKey {
     Credential([u8; 16]),
     /// A signed-in person, whichever of their access tokens they present.
     User(i64),
+    /// A widget visitor of a brand (by the visitor id its session token carries).
+    Visitor(i64, String),
+    /// New widget sessions from one address.
+    WidgetSessions(IpAddr),
 }
 
 /// The outcome of one check, with what the headers report.

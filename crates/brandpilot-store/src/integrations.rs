@@ -43,8 +43,12 @@ impl Store {
         dispatch!(self, s => s.widget(brand).await)
     }
 
-    /// The widget a web page names by its public key, whichever brand it is.
-    pub async fn widget_by_key(&self, public_key: &str) -> Result<Option<WidgetRecord>> {
+    /// The widget a web page names by its public key, whichever brand it is, with the
+    /// brand's workspace.
+    pub async fn widget_by_key(
+        &self,
+        public_key: &str,
+    ) -> Result<Option<(WidgetRecord, WorkspaceId)>> {
         dispatch!(self, s => s.widget_by_key(public_key).await)
     }
 }

@@ -321,7 +321,17 @@ pub(crate) async fn chat(
         message: body.message,
         earlier_messages: Vec::new(),
     };
-    let with_trace = body.trace;
+    answer(&state, brand, input, wants_stream, body.trace).await
+}
+
+/// Runs a chat turn and answers with it: JSON, or its events as a stream.
+pub(crate) async fn answer(
+    state: &ServerState,
+    brand: brandpilot_store::Brand,
+    input: TurnInput,
+    wants_stream: bool,
+    with_trace: bool,
+) -> Result<Response, ApiError> {
     if !wants_stream {
         let turn = state.app.chat_turn(&state.llm, &brand, input, None).await?;
         return Ok(Json(ChatAnswer::from_turn(turn, with_trace)).into_response());

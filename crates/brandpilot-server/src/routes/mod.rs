@@ -16,6 +16,7 @@ pub(crate) mod tickets;
 pub(crate) mod uploads;
 pub(crate) mod usage;
 pub(crate) mod webhooks;
+pub(crate) mod widget;
 
 use crate::ServerState;
 use utoipa_axum::router::OpenApiRouter;
@@ -53,6 +54,7 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         .routes(routes!(sources::delete_source))
         .routes(routes!(search::search))
         .routes(routes!(assistant::get_profile, assistant::put_profile))
+        .routes(routes!(widget::get_widget, widget::put_widget))
         .routes(routes!(assistant::chat))
         .routes(routes!(assistant::list_conversations))
         .routes(routes!(assistant::get_conversation))

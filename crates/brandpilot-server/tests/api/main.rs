@@ -21,3 +21,4 @@ mod uploads;
 mod usage;
 mod web_sources;
 mod webhooks;
+mod widget;

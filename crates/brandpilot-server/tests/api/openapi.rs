@@ -184,6 +184,7 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
                     json!({ "rating": "up" })
                 }
                 "/api/v1/brands/{brand_id}/profile" => json!({ "voice": "scoped" }),
+                "/api/v1/brands/{brand_id}/widget" => json!({ "allowed_origins": [] }),
                 "/api/v1/brands/{brand_id}/customers/{customer_id}" => json!({ "plan": "x" }),
                 "/api/v1/tickets/{ticket_id}" => json!({ "status": "open" }),
                 "/api/v1/tickets/{ticket_id}/replies" => json!({ "text": "scoped" }),

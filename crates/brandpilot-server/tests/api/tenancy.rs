@@ -259,6 +259,16 @@ const WALK: &[Case] = &[
     },
     Case {
         method: "GET",
+        path: "/api/v1/brands/{brand_id}/widget",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "PUT",
+        path: "/api/v1/brands/{brand_id}/widget",
+        body: |_| Body::Json(json!({ "allowed_origins": ["https://walk.example"] })),
+    },
+    Case {
+        method: "GET",
         path: "/api/v1/webhooks",
         body: |_| Body::None,
     },
@@ -457,6 +467,10 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
     let pending = as_alice(Method::POST, "/api/v1/invitations")
         .json(&json!({ "email": format!("pending-{CANARY}@example.com"), "role": "editor" }))
+        .json_ok()
+        .await;
+    as_alice(Method::PUT, &format!("/api/v1/brands/{brand}/widget"))
+        .json(&json!({ "allowed_origins": ["https://a.example"], "theme": { "title": CANARY } }))
         .json_ok()
         .await;
     let webhook = as_alice(Method::POST, "/api/v1/webhooks")

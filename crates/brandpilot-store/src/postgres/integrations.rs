@@ -115,16 +115,27 @@ impl PostgresStore {
         row.as_ref().map(widget_from_row).transpose()
     }
 
-    pub async fn widget_by_key(&self, public_key: &str) -> Result<Option<WidgetRecord>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            widget_columns!(),
-            " FROM brand_widgets WHERE public_key = $1"
-        ))
+    pub async fn widget_by_key(
+        &self,
+        public_key: &str,
+    ) -> Result<Option<(WidgetRecord, WorkspaceId)>> {
+        let row = sqlx::query(
+            "SELECT w.brand_id, w.public_key, w.allowed_origins, w.theme, w.enabled,
+                    w.created_at, w.updated_at, b.workspace_id
+             FROM brand_widgets w JOIN brands b ON b.id = w.brand_id
+             WHERE w.public_key = $1",
+        )
         .bind(public_key)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(widget_from_row).transpose()
+        row.as_ref()
+            .map(|row| {
+                Ok((
+                    widget_from_row(row)?,
+                    WorkspaceId(row.try_get("workspace_id")?),
+                ))
+            })
+            .transpose()
     }
 }
 

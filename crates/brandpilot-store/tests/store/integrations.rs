@@ -68,7 +68,7 @@ backend_tests! {
         assert!(!replaced.enabled);
         assert_eq!(replaced.allowed_origins_json, r#"["http://127.0.0.1:9"]"#);
         assert_eq!(store.widget(acme).await.unwrap(), Some(replaced.clone()));
-        assert_eq!(store.widget_by_key("bpk_two").await.unwrap(), Some(replaced));
+        assert_eq!(store.widget_by_key("bpk_two").await.unwrap(), Some((replaced, ws)));
         assert_eq!(store.widget_by_key("bpk_one").await.unwrap(), None, "a rotated key is gone");
 
         let taken = store.put_widget(&widget(rival, "bpk_two")).await;
