@@ -1,0 +1,24 @@
+//! The deterministic core of Studio (capability C of the product map): a brand's content
+//! rules, the channels Brandpilot writes for and their platform limits, the validators that
+//! decide whether a generated variant may be shown to a person, the repairs that need no
+//! model, SEO metadata, the shape and word budget of a reel script, and the statistics of
+//! A/B experiments over variants.
+//!
+//! Everything here is a pure function of its inputs: no IO, no clock, no global randomness
+//! (the bandit takes the caller's seeded random source). That is what lets the generation
+//! loop in `brandpilot-app` validate and repair thousands of drafts a second, replay any
+//! decision from its inputs, and test the statistics against hand-computed values. This crate
+//! must never learn about stores, models, HTTP or files; those edges call into it.
+
+pub mod channels;
+pub mod error;
+pub mod language;
+pub mod readability;
+pub mod rules;
+pub mod text;
+pub mod validate;
+
+pub use channels::{Channel, Field, FieldText};
+pub use error::{Result, StudioError};
+pub use rules::BrandRules;
+pub use validate::{CompiledRules, Report, RuleId, Violation, validate_variant};
