@@ -9,6 +9,8 @@ scripts/setup-models.sh
 scripts/setup-postgres.sh
 
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# The widget's browser test fails, instead of skipping, when Chromium is missing.
+export BRANDPILOT_REQUIRE_BROWSER=1
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -120,7 +120,7 @@
       var list = el("ol", { class: "bp-citations", "aria-label": "Sources" });
       citations.forEach(function (citation) {
         var item = el("li", { value: String(citation.marker) });
-        var name = citation.title + (citation.citation ? " \u2014 " + citation.citation : "");
+        var name = citation.title + (citation.citation && citation.citation !== citation.title ? " \u2014 " + citation.citation : "");
         var link = /^https?:\/\//i.test(citation.origin || "") ? el("a", { href: citation.origin, target: "_blank", rel: "noopener noreferrer" }, name) : el("span", {}, name);
         item.appendChild(link);
         list.appendChild(item);

@@ -7,6 +7,7 @@ mod accounts;
 mod assistant;
 mod auth;
 mod brands;
+mod browser;
 mod errors;
 mod headers;
 mod health;
