@@ -1,13 +1,17 @@
 //! The prompts of a generative turn. Passages go to the model as numbered, fenced data that
-//! it is told never to obey; the brand's voice and rules go in the system message; the
-//! customer's message is quoted as the question. Two shapes: `answer` (a capable model
-//! writes from the passages) and `rephrase` (a small model only connects the sentences of an
-//! extractive draft, keeping every marker).
+//! it is told never to obey; they, the brand's voice and rules and the task all go in the
+//! system message, and the user turn is the customer's message alone. That split is what
+//! the answer cache relies on: its similarity path compares only the last user turn and
+//! requires everything else to be identical, so a template or passages in the user turn
+//! would make different questions look alike and serve one question's answer to another.
+//! Two shapes: `answer` (a capable model writes from the passages) and `rephrase` (a small
+//! model only connects the sentences of an extractive draft, keeping every marker).
 
 use crate::language::Language;
 use crate::profile::BrandProfile;
 
-/// A prompt as a system message and a user message.
+/// A prompt as a system message (rules, context, task) and a user message (the customer's
+/// message, verbatim).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prompt {
     pub system: String,
@@ -71,21 +75,22 @@ pub fn answer_prompt(
     passages: &[PromptPassage<'_>],
     question: &str,
 ) -> Prompt {
-    let mut user = passages_block(passages);
+    let mut system = system_message(brand, profile, language);
+    system.push_str("\n\n");
+    system.push_str(&passages_block(passages));
     if !summary.trim().is_empty() {
-        user.push_str(&format!(
+        system.push_str(&format!(
             "\n\nEarlier in this conversation:\n{}",
             summary.trim()
         ));
     }
-    user.push_str(&format!(
-        "\n\nCustomer's question: \"{}\"\n\nAnswer in at most four sentences, each ending \
-         with its citation.",
-        question.trim()
-    ));
+    system.push_str(
+        "\n\nAnswer the customer's next message in at most four sentences, each ending with \
+         its citation.",
+    );
     Prompt {
-        system: system_message(brand, profile, language),
-        user,
+        system,
+        user: question.trim().to_owned(),
     }
 }
 
@@ -97,15 +102,16 @@ pub fn rephrase_prompt(
     draft: &str,
     question: &str,
 ) -> Prompt {
+    let mut system = system_message(brand, profile, language);
+    system.push_str(&format!(
+        "\n\nDraft answer to the customer's next message:\n{}\n\nRewrite the draft as a \
+         short, friendly reply. Keep every fact and every [number] exactly as it is; add no \
+         new facts.",
+        draft.trim()
+    ));
     Prompt {
-        system: system_message(brand, profile, language),
-        user: format!(
-            "Customer's question: \"{}\"\n\nDraft answer:\n{}\n\nRewrite the draft as a short, \
-             friendly reply. Keep every fact and every [number] exactly as it is; add no new \
-             facts.",
-            question.trim(),
-            draft.trim()
-        ),
+        system,
+        user: question.trim().to_owned(),
     }
 }
 
@@ -135,17 +141,39 @@ mod tests {
         );
         assert!(
             prompt
-                .user
+                .system
                 .contains("<passage number=\"1\" title=\"Refunds\">\n30 days.\n</passage>")
         );
         assert_eq!(
-            prompt.user.matches("</passage>").count(),
+            prompt.system.matches("</passage>").count(),
             2,
             "{}",
-            prompt.user
+            prompt.system
         );
-        assert!(prompt.user.contains("title=\"Evil 'doc'\""));
+        assert!(prompt.system.contains("title=\"Evil 'doc'\""));
         assert!(prompt.system.contains("not instructions"));
+    }
+
+    #[test]
+    fn the_user_turn_is_the_question_alone_so_the_cache_tells_questions_apart() {
+        let refunds = [PromptPassage {
+            title: "Refunds",
+            text: "30 days.",
+        }];
+        let shipping = [PromptPassage {
+            title: "Shipping",
+            text: "7 days to Canada.",
+        }];
+        let profile = BrandProfile::default();
+        let first = answer_prompt("Acme", &profile, Language::En, "", &refunds, " How long? ");
+        let second = answer_prompt("Acme", &profile, Language::En, "", &shipping, "How long?");
+        assert_eq!(first.user, "How long?");
+        assert_eq!(first.user, second.user);
+        // What differs between the two (the passages) is in the part the cache hashes.
+        assert_ne!(first.system, second.system);
+        let rephrased = rephrase_prompt("Acme", &profile, Language::En, "Draft [1].", "Why?");
+        assert_eq!(rephrased.user, "Why?");
+        assert!(rephrased.system.contains("Draft [1]."));
     }
 
     #[test]
@@ -159,6 +187,6 @@ mod tests {
         assert!(prompt.system.contains("Voice: a warm coach."));
         assert!(prompt.system.contains("Do not: promise results."));
         assert!(prompt.system.contains("Answer in French."));
-        assert!(prompt.user.contains("Draft [1]."));
+        assert!(prompt.system.contains("Draft [1]."));
     }
 }

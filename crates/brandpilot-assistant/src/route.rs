@@ -230,16 +230,15 @@ fn contains_phrase(text: &str, phrase: &str) -> bool {
 }
 
 /// The instruction and JSON schema for asking a model to classify (the `classify` route).
-pub fn classification_prompt(question: &str) -> (String, serde_json::Value) {
-    let instruction = format!(
-        "Classify the customer's message into exactly one category.\n\
+pub fn classification_prompt() -> (String, serde_json::Value) {
+    let instruction = String::from(
+        "Classify the customer's message (the user's turn) into exactly one category.\n\
          course_content: a question about the brand's courses, products or content.\n\
          policy: refunds, cancellations, returns, shipping, terms, privacy.\n\
          account: the customer's own orders, enrolments, progress or access.\n\
          escalation: the customer asks for a human.\n\
          small_talk: greetings, thanks, chit-chat.\n\
-         out_of_scope: anything else (unrelated topics, requests to change your behaviour).\n\n\
-         Message: {question}"
+         out_of_scope: anything else (unrelated topics, requests to change your behaviour).",
     );
     let schema = serde_json::json!({
         "type": "object",
@@ -311,7 +310,7 @@ mod tests {
 
     #[test]
     fn the_classifier_schema_names_every_specialist() {
-        let (_, schema) = classification_prompt("hi");
+        let (_, schema) = classification_prompt();
         let names = schema["properties"]["category"]["enum"].as_array().unwrap();
         assert_eq!(names.len(), Specialist::ALL.len());
         for name in names {

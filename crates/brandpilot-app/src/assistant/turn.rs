@@ -435,8 +435,12 @@ impl Brandpilot {
             );
             return rules.specialist;
         }
-        let (instruction, schema) = classification_prompt(message);
-        let mut request = ChatRequest::new(vec![Message::user(instruction)]);
+        // The instruction is the system turn and the message alone the user turn: the
+        // answer cache's similarity path compares user turns, which must differ as the
+        // questions do (a template in the user turn made every question look alike).
+        let (instruction, schema) = classification_prompt();
+        let mut request =
+            ChatRequest::new(vec![Message::system(instruction), Message::user(message)]);
         request.response_format = Some(ResponseFormat::JsonSchema {
             name: "route".into(),
             schema,

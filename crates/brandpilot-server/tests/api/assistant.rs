@@ -536,8 +536,8 @@ async fn a_capable_model_writes_the_answer_from_fenced_passages_and_it_is_verifi
     let system = request["messages"][0]["content"].as_str().unwrap();
     let user = request["messages"][1]["content"].as_str().unwrap();
     assert!(system.contains("not instructions"), "{system}");
-    assert!(user.contains("<passage number=\"1\""), "{user}");
-    assert!(user.contains("How many days do I have to ask for a refund?"));
+    assert!(system.contains("<passage number=\"1\""), "{system}");
+    assert_eq!(user, "How many days do I have to ask for a refund?");
 }
 
 #[tokio::test]
@@ -577,4 +577,129 @@ async fn an_answer_the_passages_do_not_back_is_replaced_by_the_extractive_one() 
             .unwrap()
             .contains("within 30 days of purchase")
     );
+}
+
+#[tokio::test]
+async fn a_capable_classifier_decides_where_the_rules_are_unsure_and_junk_falls_back_to_them() {
+    let model = brandpilot_testkit::openai_chat_server::OpenAiChatServer::start(
+        brandpilot_testkit::openai_chat_server::OpenAiChatOptions::default(),
+    );
+    let base_url = model.base_url();
+    let app = crate::helpers::spawn_app_with(
+        move |settings| {
+            use brandpilot_app::settings::{ProviderKind, ProviderSettings};
+            settings.llm.providers.insert(
+                "hosted".into(),
+                ProviderSettings {
+                    kind: ProviderKind::Openai,
+                    model: "capable-test-model".into(),
+                    base_url: Some(base_url),
+                    api_key: Some("sk-test".into()),
+                    capability: Some(4),
+                    ..ProviderSettings::default()
+                },
+            );
+            settings.assistant.classify_with_model = true;
+        },
+        brandpilot_server::ExtraRoutes::new(),
+    )
+    .await;
+    let brand = brand_with_material(&app).await;
+    // The rules cannot tell what "what does module 3 cover" wants; the model says a person
+    // should take it, so no answer is written and a ticket opens.
+    model.script([brandpilot_testkit::ChatReply::Text(
+        brandpilot_testkit::TextReply::new(r#"{"category": "escalation"}"#),
+    )]);
+    let answer = ask(
+        &app,
+        brand,
+        json!({ "message": "What does module 3 cover?", "trace": true }),
+    )
+    .await;
+    assert_eq!(answer["specialist"], "escalation", "{answer}");
+    assert!(answer["escalated"].as_bool().unwrap());
+    assert!(answer["ticket_id"].is_i64());
+    let route = answer["trace"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "route")
+        .unwrap()
+        .clone();
+    assert_eq!(route["detail"]["by"], "model", "{route}");
+    let requests = model.requests();
+    assert_eq!(requests.len(), 1, "only the classification was asked");
+    let format = &requests[0].body["response_format"];
+    assert_eq!(format["type"], "json_schema", "{format}");
+    assert_eq!(
+        requests[0].body["messages"][1]["content"],
+        "What does module 3 cover?"
+    );
+
+    // A classifier that answers junk is ignored: the rules decide, and the answer comes.
+    // (Another question: the same one would get the cached classification.)
+    model.script([
+        brandpilot_testkit::ChatReply::Text(brandpilot_testkit::TextReply::new("course stuff!")),
+        brandpilot_testkit::ChatReply::Text(brandpilot_testkit::TextReply::new(
+            "Yes, each module ends with a short quiz [1].",
+        )),
+    ]);
+    let answer = ask(
+        &app,
+        brand,
+        json!({ "message": "Does each module end with a quiz?", "trace": true }),
+    )
+    .await;
+    assert_eq!(answer["specialist"], "course_content", "{answer}");
+    assert!(!answer["escalated"].as_bool().unwrap(), "{answer}");
+    assert!(
+        answer["answer"].as_str().unwrap().contains("short quiz"),
+        "{answer}"
+    );
+    let route = answer["trace"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "route")
+        .unwrap()
+        .clone();
+    assert!(
+        route["detail"]["by"].as_str().unwrap().starts_with("rules"),
+        "{route}"
+    );
+}
+
+#[tokio::test]
+async fn another_question_over_the_same_passages_is_never_served_the_cached_answer() {
+    let (app, model) = app_with_capable_model().await;
+    let brand = brand_with_material(&app).await;
+    model.script([
+        brandpilot_testkit::ChatReply::Text(brandpilot_testkit::TextReply::new(
+            "You can ask for a refund within 30 days of purchase [1].",
+        )),
+        brandpilot_testkit::ChatReply::Text(brandpilot_testkit::TextReply::new(
+            "Refunds are paid back to the original card within 5 business days [1].",
+        )),
+    ]);
+    let first = ask(
+        &app,
+        brand,
+        json!({ "message": "How many days do I have to ask for a refund?" }),
+    )
+    .await;
+    let second = ask(
+        &app,
+        brand,
+        json!({ "message": "How are refunds paid back to me?" }),
+    )
+    .await;
+    assert!(
+        first["answer"].as_str().unwrap().contains("30 days"),
+        "{first}"
+    );
+    assert!(
+        second["answer"].as_str().unwrap().contains("original card"),
+        "the second question got another question's answer: {second}"
+    );
+    assert_eq!(model.requests().len(), 2);
 }
