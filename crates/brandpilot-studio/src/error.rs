@@ -39,10 +39,3 @@ impl StudioError {
         }
     }
 }
-
-pub(crate) fn invalid_input(field: &'static str, reason: impl Into<String>) -> StudioError {
-    StudioError::InvalidInput {
-        field,
-        reason: reason.into(),
-    }
-}

@@ -14,6 +14,7 @@ pub mod channels;
 pub mod error;
 pub mod language;
 pub mod readability;
+pub mod repair;
 pub mod rules;
 pub mod text;
 pub mod validate;

@@ -11,7 +11,7 @@ use crate::text::{lowercase, words};
 use serde::{Deserialize, Serialize};
 
 /// Everything a variant must respect to be on-brand.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BrandRules {
     /// Who the brand writes for, in the brand's words; quoted to the model, not checked.
@@ -33,22 +33,6 @@ pub struct BrandRules {
     /// Calls to action the brand uses ("Book a free discovery call"). A variant that
     /// contains one has a specific CTA by definition.
     pub cta_library: Vec<String>,
-}
-
-impl Default for BrandRules {
-    fn default() -> Self {
-        BrandRules {
-            audience: String::new(),
-            banned_words: Vec::new(),
-            banned_claims: Vec::new(),
-            substitutions: Vec::new(),
-            required_disclaimers: Vec::new(),
-            hashtags: HashtagRules::default(),
-            emoji: EmojiPolicy::default(),
-            reading_level: ReadingLevel::default(),
-            cta_library: Vec::new(),
-        }
-    }
 }
 
 /// A banned word or phrase and what to write instead.

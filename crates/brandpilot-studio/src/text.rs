@@ -237,9 +237,7 @@ pub fn emoji_spans(text: &str) -> Vec<Range<usize>> {
     while i < chars.len() {
         let (at, c) = chars[i];
         let next = chars.get(i + 1).map(|&(_, n)| n);
-        let starts_emoji = if is_regional_indicator(c) {
-            true
-        } else if is_pictograph(c) {
+        let starts_emoji = if is_emoji_char(c) {
             true
         } else if c.is_ascii_digit() || c == '#' || c == '*' {
             // Keycaps: 1️⃣ is the digit, an optional VS16 and U+20E3.

@@ -313,8 +313,6 @@ pub(crate) fn rule_result(
 /// One entry of the variant under validation, with its words worked out once.
 pub(crate) struct Entry<'a> {
     pub at: FieldRef,
-    /// The entry's position in the variant's field list.
-    pub position: usize,
     pub spec: Option<&'static FieldSpec>,
     pub text: &'a str,
     pub words: Vec<Range<usize>>,
@@ -351,8 +349,7 @@ impl<'a> Context<'a> {
         let mut seen: Vec<(Field, usize)> = Vec::new();
         let entries = fields
             .iter()
-            .enumerate()
-            .map(|(position, entry)| {
+            .map(|entry| {
                 let index = match seen.iter_mut().find(|(field, _)| *field == entry.field) {
                     Some((_, count)) => {
                         *count += 1;
@@ -379,7 +376,6 @@ impl<'a> Context<'a> {
                         field: entry.field,
                         index,
                     },
-                    position,
                     spec: field_spec,
                     text: &entry.text,
                     words: spans,
@@ -624,4 +620,4 @@ pub fn validate_variants(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
