@@ -7,6 +7,8 @@
 //! A second integration-test binary for this crate, on purpose: `knowledge_base.rs` belongs
 //! to the knowledge-base work, and these tests share nothing with it.
 
+#[path = "llm/answers_eval.rs"]
+mod answers_eval;
 #[path = "llm/cache.rs"]
 mod cache;
 #[path = "llm/calls.rs"]

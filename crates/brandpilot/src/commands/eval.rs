@@ -1,5 +1,5 @@
 //! `brandpilot eval retrieval --dataset DIR [--mode M]… [--split test] [--json]`
-//! `brandpilot eval answers --dataset DIR [--mode extractive|generative]… [--limit N] [--json]`
+//! `brandpilot eval answers --dataset DIR [--mode extractive|generative]… [--limit N] [--judge] [--cases-out F]`
 
 use crate::output::ProgressObserver;
 use anyhow::Result;
@@ -42,6 +42,14 @@ pub enum EvalCommand {
         /// both when repeated. Default: extractive.
         #[arg(long = "mode")]
         modes: Vec<String>,
+        /// Score citation precision with the model on the `judge` route instead of the
+        /// verifier (set `llm.routes.judge` to a capable model).
+        #[arg(long)]
+        judge: bool,
+        /// Write each question's outcome and confidence inputs here, one JSON line each
+        /// (for calibrating `escalation_threshold`).
+        #[arg(long)]
+        cases_out: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -61,21 +69,48 @@ pub async fn run(settings: Settings, command: EvalCommand) -> Result<ExitCode> {
             limit,
             holdout_every,
             modes,
+            cases_out,
+            judge,
             json,
-        } => answers(settings, dataset, split, limit, holdout_every, modes, json).await,
+        } => {
+            let options = AnswerOptions {
+                judge,
+                split,
+                limit,
+                holdout_every,
+                modes,
+                cases_out,
+                json,
+            };
+            answers(settings, dataset, options).await
+        }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn answers(
-    mut settings: Settings,
-    dataset: PathBuf,
+struct AnswerOptions {
+    judge: bool,
     split: String,
     limit: usize,
     holdout_every: usize,
     modes: Vec<String>,
+    cases_out: Option<PathBuf>,
     json: bool,
+}
+
+async fn answers(
+    mut settings: Settings,
+    dataset: PathBuf,
+    options: AnswerOptions,
 ) -> Result<ExitCode> {
+    let AnswerOptions {
+        judge,
+        split,
+        limit,
+        holdout_every,
+        modes,
+        cases_out,
+        json,
+    } = options;
     use brandpilot_app::eval_answers::answer_set_from_beir;
     use brandpilot_assistant::profile::AnswerMode;
     let modes = if modes.is_empty() {
@@ -103,10 +138,22 @@ async fn answers(
     for mode in modes {
         let progress = ProgressObserver::new("ingesting corpus");
         let scores = app
-            .eval_answers(&llm, &brand, &set, mode, &progress)
+            .eval_answers(&llm, &brand, &set, mode, judge, &progress)
             .await?;
         progress.finish();
         all.push(scores);
+    }
+    if let Some(path) = &cases_out {
+        let mut lines = String::new();
+        for scores in &all {
+            for case in &scores.cases {
+                let mut line = serde_json::to_value(case)?;
+                line["mode"] = serde_json::json!(scores.mode);
+                lines.push_str(&line.to_string());
+                lines.push('\n');
+            }
+        }
+        fs_err::write(path, lines)?;
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&all)?);
@@ -118,6 +165,10 @@ async fn answers(
             all.first().map_or(0, |s| s.answerable),
             all.first().map_or(0, |s| s.unanswerable),
             app.embedder().model_id()
+        );
+        println!(
+            "citation precision judged by the {}",
+            all.first().map_or("verifier", |s| s.judged_by.as_str())
         );
         println!(
             "mode        citation-precision  relevant-cited  coverage  refusal-acc  p50 ms  p95 ms"
