@@ -39,3 +39,9 @@ impl StudioError {
         }
     }
 }
+pub(crate) fn invalid_input(field: &'static str, reason: impl Into<String>) -> StudioError {
+    StudioError::InvalidInput {
+        field,
+        reason: reason.into(),
+    }
+}

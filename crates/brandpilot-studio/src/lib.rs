@@ -12,6 +12,7 @@
 
 pub mod channels;
 pub mod error;
+pub mod experiment;
 pub mod language;
 pub mod readability;
 pub mod repair;
