@@ -15,6 +15,7 @@ pub mod error;
 pub mod experiment;
 pub mod language;
 pub mod readability;
+pub mod reel;
 pub mod repair;
 pub mod rules;
 pub mod text;

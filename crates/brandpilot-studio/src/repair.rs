@@ -35,7 +35,7 @@ pub enum Boundary {
 }
 
 /// What a repair did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RepairKind {
     /// An entry the channel has no room for, or an empty one, was removed.
@@ -68,10 +68,15 @@ pub enum RepairKind {
         to_chars: usize,
         boundary: Boundary,
     },
+    /// A reel's duration estimate set to what its voice-over takes.
+    SetDuration {
+        from_seconds: f64,
+        to_seconds: f64,
+    },
 }
 
 /// One thing a repair did, and to which entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RepairAction {
     pub rule: RuleId,
     pub field: Option<FieldRef>,
