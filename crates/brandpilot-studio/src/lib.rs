@@ -18,6 +18,7 @@ pub mod readability;
 pub mod reel;
 pub mod repair;
 pub mod rules;
+pub mod seo;
 pub mod text;
 pub mod validate;
 
