@@ -10,6 +10,11 @@
 use crate::language::Language;
 use crate::profile::BrandProfile;
 
+/// What a model on the `answer` route replies, alone, when the passages do not answer the
+/// customer: the turn then hands over instead of falling back to quoting passages, so a
+/// capable model's judgement that the material is silent is not overruled.
+pub const NO_ANSWER: &str = "NO_ANSWER";
+
 /// A prompt as a system message (rules, context, task) and a user message (the customer's
 /// message, verbatim).
 #[derive(Debug, Clone, PartialEq)]
@@ -84,10 +89,11 @@ pub fn answer_prompt(
             summary.trim()
         ));
     }
-    system.push_str(
+    system.push_str(&format!(
         "\n\nAnswer the customer's next message in at most four sentences, each ending with \
-         its citation.",
-    );
+         its citation. If the passages do not answer it, reply with exactly {NO_ANSWER} and \
+         nothing else."
+    ));
     Prompt {
         system,
         user: question.trim().to_owned(),

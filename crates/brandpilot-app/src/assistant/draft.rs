@@ -11,7 +11,7 @@ use brandpilot_assistant::evidence::Evidence;
 use brandpilot_assistant::extractive::{ExtractiveConfig, compose};
 use brandpilot_assistant::language::Language;
 use brandpilot_assistant::profile::{AnswerMode, BrandProfile};
-use brandpilot_assistant::prompt::{PromptPassage, answer_prompt, rephrase_prompt};
+use brandpilot_assistant::prompt::{NO_ANSWER, PromptPassage, answer_prompt, rephrase_prompt};
 use brandpilot_assistant::trace::TurnTrace;
 use brandpilot_assistant::verify::verify;
 use brandpilot_llm::{ChatRequest, Message, StreamEvent};
@@ -74,6 +74,8 @@ pub(super) struct Drafted {
     pub(super) mode: &'static str,
     /// Set when the answer is a set phrase (no citations expected).
     pub(super) fixed: bool,
+    /// Set when a capable model found the passages silent on the question.
+    pub(super) declined: bool,
 }
 
 pub(super) fn fixed(text: &str) -> Drafted {
@@ -81,6 +83,7 @@ pub(super) fn fixed(text: &str) -> Drafted {
         text: text.to_owned(),
         mode: "fixed",
         fixed: true,
+        declined: false,
     }
 }
 
@@ -150,6 +153,19 @@ impl Brandpilot {
             request.max_tokens = Some(400);
             request.temperature = Some(0.2);
             match self.stream_model(llm, brand, &request, relay).await {
+                Ok(text) if generative && text.starts_with(NO_ANSWER) => {
+                    trace.record(
+                        "generate",
+                        started,
+                        json!({ "route": "answer", "kept": false, "declined": true }),
+                    );
+                    return Ok(Drafted {
+                        text: String::new(),
+                        mode: "generative",
+                        fixed: false,
+                        declined: true,
+                    });
+                }
                 Ok(text) => {
                     let check = verify(&text, &evidence);
                     let kept = check.passes() && !check.cited.is_empty();
@@ -167,12 +183,14 @@ impl Brandpilot {
                                 "rephrased"
                             },
                             fixed: false,
+                            declined: false,
                         });
                     }
                     return Ok(Drafted {
                         text: extractive,
                         mode: "extractive",
                         fixed: false,
+                        declined: false,
                     });
                 }
                 Err(error) => {
@@ -189,6 +207,7 @@ impl Brandpilot {
             text: extractive,
             mode: "extractive",
             fixed: false,
+            declined: false,
         })
     }
 
@@ -205,11 +224,20 @@ impl Brandpilot {
             .stream_in(brand.workspace, Some(brand.id), "answer", request)
             .await?;
         let mut text = String::new();
+        // Held back while the text could still be the `NO_ANSWER` reply, which the caller
+        // must never see.
+        let mut relayed = 0;
         while let Some(event) = stream.next().await {
             match event? {
                 StreamEvent::Delta(delta) => {
-                    relay.delta(delta.clone());
                     text.push_str(&delta);
+                    let start = text.len() - text.trim_start().len();
+                    let shown = &text[start..];
+                    let undecided = NO_ANSWER.starts_with(shown) || shown.starts_with(NO_ANSWER);
+                    if !undecided && relayed < text.len() {
+                        relay.delta(text[relayed..].to_owned());
+                        relayed = text.len();
+                    }
                 }
                 StreamEvent::Done { .. } => break,
                 StreamEvent::ToolCallStart { .. } | StreamEvent::ToolCallDelta { .. } => {}

@@ -305,6 +305,9 @@ impl Brandpilot {
         };
         let score = if drafted.fixed {
             1.0
+        } else if drafted.declined {
+            // A capable model read the passages and found no answer in them.
+            0.0
         } else {
             confidence(inputs)
         };

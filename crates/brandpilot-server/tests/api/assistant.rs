@@ -703,3 +703,42 @@ async fn another_question_over_the_same_passages_is_never_served_the_cached_answ
     );
     assert_eq!(model.requests().len(), 2);
 }
+
+#[tokio::test]
+async fn a_capable_model_that_finds_no_answer_hands_over_instead_of_quoting_passages() {
+    let (app, model) = app_with_capable_model().await;
+    let brand = brand_with_material(&app).await;
+    model.script([brandpilot_testkit::ChatReply::Text(
+        brandpilot_testkit::TextReply::new("NO_ANSWER"),
+    )]);
+    let response = app
+        .post(
+            &format!("/api/v1/brands/{brand}/chat"),
+            &json!({ "message": "Do refunds cover the shipping to Canada?", "stream": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = response.text().await.unwrap();
+    assert!(
+        !body.contains("NO_ANSWER"),
+        "the marker reached the customer: {body}"
+    );
+    let events = parse_events(&body);
+    let done = &events.last().unwrap().1;
+    assert_eq!(done["escalated"], true, "{done}");
+    assert_eq!(done["escalation_reason"], "no_answer");
+    assert!(done["ticket_id"].is_i64());
+    assert!(done["citations"].as_array().unwrap().is_empty());
+    // What was streamed is the answer given.
+    let streamed: String = events
+        .iter()
+        .filter(|(name, _)| name == "token")
+        .map(|(_, data)| data["text"].as_str().unwrap())
+        .collect();
+    let replaced = events.iter().find(|(name, _)| name == "replace");
+    let shown = replaced.map_or(streamed, |(_, data)| {
+        data["text"].as_str().unwrap().to_owned()
+    });
+    assert_eq!(shown.trim(), done["answer"].as_str().unwrap());
+}
