@@ -489,7 +489,7 @@ impl Repairer<'_> {
             let text = &self.fields[p].text;
             let remove: Vec<_> = find_hashtags(text)
                 .into_iter()
-                .filter(|tag| banned.contains(&normalise_tag(&tag.tag)) && tag.problem.is_none())
+                .filter(|tag| banned.contains(&normalise_tag(&tag.tag)))
                 .collect();
             if remove.is_empty() {
                 continue;
@@ -841,10 +841,20 @@ impl CompiledRules {
             actions: Vec::new(),
         };
         repairer.drop_entries();
-        repairer.substitute();
+        // Emoji go first: removing "1️⃣" from "Cheap1️⃣" leaves a banned word to replace.
         repairer.remove_emoji();
-        repairer.fix_hashtags();
-        repairer.fit_lengths_and_disclaimers();
+        // A cut can remove a required hashtag or a disclaimer that sat in the middle of the
+        // copy, and a replacement can make a field too long; another pass puts the tag or
+        // the disclaimer back at the end and cuts again to make room.
+        for _ in 0..3 {
+            let before = repairer.fields.clone();
+            repairer.substitute();
+            repairer.fix_hashtags();
+            repairer.fit_lengths_and_disclaimers();
+            if repairer.fields == before {
+                break;
+            }
+        }
         let report = self.validate_variant(channel, &repairer.fields, request_language);
         let needs_model = report.errors().cloned().collect();
         RepairOutcome {

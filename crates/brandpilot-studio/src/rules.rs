@@ -251,6 +251,19 @@ impl BrandRules {
         if let Some(cta) = self.cta_library.iter().find(|cta| words(cta).is_empty()) {
             return invalid("cta_library", format!("{cta:?} has no word to match"));
         }
+        // A library CTA that uses a banned word would fail every variant that uses it.
+        let banned = crate::validate::CompiledRules::new(&BrandRules {
+            cta_library: Vec::new(),
+            ..self.clone()
+        });
+        for cta in &self.cta_library {
+            if let Some(found) = banned.banned.find(cta).first() {
+                return invalid(
+                    "cta_library",
+                    format!("{cta:?} uses the banned {:?}", &cta[found.span.clone()]),
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -350,6 +363,20 @@ mod tests {
         ] {
             assert!(rules.check().is_err(), "{rules:?}");
         }
+    }
+
+    #[test]
+    fn a_library_cta_that_uses_a_banned_word_is_refused() {
+        let rules = BrandRules {
+            banned_words: vec!["free".into()],
+            cta_library: vec!["Book your FREE trial class".into()],
+            ..BrandRules::default()
+        };
+        let error = rules.check().unwrap_err();
+        assert!(
+            error.to_string().contains("uses the banned \"FREE\""),
+            "{error}"
+        );
     }
 
     #[test]

@@ -471,3 +471,139 @@ fn case_is_matched_from_the_banned_text() {
     assert_eq!(match_case("RISK-FREE", "low risk"), "LOW RISK");
     assert_eq!(match_case("iPhone", "phone"), "phone");
 }
+
+/// Random drafts built from the pieces that break text code: banned words and their
+/// inflections, hashtags good and bad, emoji sequences, links, CJK, accents, punctuation
+/// runs, line breaks and very long words.
+fn odd_draft(rng: &mut crate::experiment::SplitMix64, words: usize) -> String {
+    use crate::experiment::RandomSource;
+    const PIECES: &[&str] = &[
+        "Cheap",
+        "cheaper",
+        "CURE",
+        "cured",
+        "secure",
+        "guaranteed results",
+        "risk-free",
+        "Book your free trial class.",
+        "Learn more!",
+        "#InkAndWater",
+        "#follow4follow",
+        "#1",
+        "#summer-sale",
+        "#café",
+        "C#",
+        "🎨",
+        "👩‍🎨",
+        "🇫🇷",
+        "1️⃣",
+        "https://secure.example.com/cure?x=1",
+        "mail@example.com",
+        "東京で水彩画",
+        "Crème brûlée",
+        "Straße",
+        "—",
+        "…",
+        "!!!",
+        "\n",
+        "\n\n",
+        "  ",
+        "don't",
+        "Materials included while stocks last.",
+        "Terms apply.",
+        "a",
+        "the",
+        "Supercalifragilisticexpialidocious",
+        "e.g.",
+        "Dr.",
+        "3.50",
+        "?",
+        "\t",
+        "’",
+        "'",
+        "#",
+        "##",
+        "& more",
+        "painting",
+        "course",
+        "Leeds",
+        "spring",
+        "evenings",
+        ".",
+    ];
+    let mut draft = String::new();
+    for _ in 0..words {
+        let piece = PIECES[(rng.next_u64() % PIECES.len() as u64) as usize];
+        draft.push_str(piece);
+        if !rng.next_u64().is_multiple_of(3) {
+            draft.push(' ');
+        }
+    }
+    draft
+}
+
+#[test]
+fn odd_drafts_never_crash_and_repairs_respect_hard_limits_and_settle() {
+    use crate::experiment::RandomSource;
+    let rules = {
+        let mut rules = studio_rules();
+        rules.required_disclaimers.push(RequiredDisclaimer {
+            text: "Terms apply.".into(),
+            channels: vec![],
+        });
+        rules
+    };
+    let compiled = CompiledRules::new(&rules);
+    let mut rng = crate::experiment::SplitMix64::new(2026);
+    for round in 0..80 {
+        for channel in Channel::ALL {
+            let spec = channels::spec(channel);
+            let mut fields = Vec::new();
+            for field in spec.fields {
+                let entries = field.min_entries + (rng.next_u64() % 3) as usize;
+                for _ in 0..entries {
+                    let length = (rng.next_u64() % 80) as usize;
+                    fields.push(FieldText::new(field.field, odd_draft(&mut rng, length)));
+                }
+            }
+            let report = compiled.validate_variant(channel, &fields, Language::En);
+            assert_eq!(report.rules.len(), RuleId::VARIANT_RULES.len());
+            let outcome = compiled.repair_variant(channel, &fields, Language::En);
+            for entry in &outcome.fields {
+                let Some(field) = spec.field(entry.field) else {
+                    panic!("{channel:?} kept a foreign field")
+                };
+                if let Some(max) = field.max_chars {
+                    let length = channels::count_chars(entry.text.trim(), field.count);
+                    assert!(
+                        length <= max,
+                        "round {round} {channel:?} {:?}: {length} > {max}\n{}",
+                        entry.field,
+                        entry.text
+                    );
+                }
+            }
+            assert_ne!(
+                outcome.report.status(RuleId::Length),
+                Some(crate::validate::RuleStatus::Failed),
+                "{channel:?}"
+            );
+            for rule in [
+                RuleId::BannedWord,
+                RuleId::HashtagBanned,
+                RuleId::Emoji,
+                RuleId::HashtagRequired,
+            ] {
+                let result = outcome.report.rule(rule).unwrap();
+                assert!(
+                    result.violations.iter().all(|v| !v.auto_repairable),
+                    "round {round} {channel:?}: a repairable {rule:?} survived repair: {:#?}\n{:#?}\nfrom {:#?}\nby {:#?}",
+                    result.violations,
+                    outcome.fields,
+                    fields,
+                    outcome.actions
+                );
+            }
+        }
+    }
+}

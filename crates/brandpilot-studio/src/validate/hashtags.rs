@@ -66,25 +66,11 @@ pub struct Hashtag {
 }
 
 fn ends_tag(c: char) -> bool {
+    const PUNCTUATION: &[char] = &[
+        '.', ',', '!', '?', ';', ':', ')', ']', '}', '"', '\'', '”', '’', '»', '…', '#', '—', '–',
+    ];
     c.is_whitespace()
-        || matches!(
-            c,
-            '.' | ','
-                | '!'
-                | '?'
-                | ';'
-                | ':'
-                | ')'
-                | ']'
-                | '}'
-                | '"'
-                | '\''
-                | '”'
-                | '’'
-                | '»'
-                | '…'
-                | '#'
-        )
+        || PUNCTUATION.contains(&c)
         || is_emoji_char(c)
         || c == '\u{FE0F}'
         || c == '\u{200D}'
@@ -426,6 +412,11 @@ mod tests {
         );
         let found = find_hashtags("#only");
         assert_eq!(found[0].span, 0..5);
+        // Dashes are punctuation: "#sale—today" is the tag #sale.
+        assert_eq!(
+            tags("#sale—today #spring–summer"),
+            [("sale".to_owned(), None), ("spring".to_owned(), None)]
+        );
     }
 
     #[test]
