@@ -9,6 +9,12 @@
 //! loop in `brandpilot-app` validate and repair thousands of drafts a second, replay any
 //! decision from its inputs, and test the statistics against hand-computed values. This crate
 //! must never learn about stores, models, HTTP or files; those edges call into it.
+//!
+//! Code map: `rules` (what a brand allows) and `channels` (what a platform allows) are the
+//! inputs; `validate` judges a variant rule by rule and `repair` fixes what needs no model;
+//! `reel` and `seo` are the two structured outputs beyond channel copy; `experiment` reads
+//! A/B results; `text`, `readability` and `language` are the shared primitives. For many
+//! variants of one brand, build a [`CompiledRules`] once and call its methods.
 
 pub mod channels;
 pub mod error;
@@ -24,5 +30,8 @@ pub mod validate;
 
 pub use channels::{Channel, Field, FieldText};
 pub use error::{Result, StudioError};
+pub use repair::{RepairOutcome, describe_for_prompt, repair_variant};
 pub use rules::BrandRules;
-pub use validate::{CompiledRules, Report, RuleId, Violation, validate_variant};
+pub use validate::{
+    CompiledRules, Report, RuleId, RuleStatus, Violation, validate_variant, validate_variants,
+};

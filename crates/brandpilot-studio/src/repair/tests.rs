@@ -2,7 +2,7 @@
 //! repairs it, and checks the text a marketer would read and whether it now passes.
 
 use super::*;
-use crate::channels::{Channel, Field, FieldText};
+use crate::channels::{Channel, CountMethod, Field, FieldText};
 use crate::rules::{BrandRules, EmojiPolicy, RequiredDisclaimer, Substitution};
 use crate::validate::tests::studio_rules;
 use crate::validate::{RuleStatus, Severity};
