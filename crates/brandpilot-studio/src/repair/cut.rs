@@ -21,7 +21,7 @@ pub enum Boundary {
 }
 
 /// A cut text and where it was cut.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cut {
     pub text: String,
     pub boundary: Boundary,
