@@ -210,7 +210,9 @@ fn variants() -> Vec<(Channel, Vec<FieldText>)> {
 
 fn bench_validators(c: &mut Criterion) {
     let rules = rules();
-    rules.check().expect("the benchmark brand's rules are coherent");
+    rules
+        .check()
+        .expect("the benchmark brand's rules are coherent");
     let variants = variants();
     let compiled = CompiledRules::new(&rules);
     // The variants are realistic drafts: say how many pass, and what fails in the others,
