@@ -66,3 +66,7 @@ row_id!(
     /// A URL of a workspace's that is sent signed notices of events (tickets).
     WebhookId
 );
+row_id!(
+    /// An A/B(/n) experiment over a brand's variants.
+    ExperimentId
+);

@@ -56,6 +56,9 @@ macro_rules! dispatch {
 // its definition).
 mod assistant;
 mod integrations;
+mod studio;
+
+pub use studio::{ArmCounts, ExperimentEvent, ExperimentRecord, NewExperiment};
 
 impl Store {
     /// Opens the database named by `url` and runs its migrations. `postgres://…` or

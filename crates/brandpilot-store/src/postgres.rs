@@ -41,6 +41,7 @@ mod integrations;
 mod jobs;
 mod llm;
 mod members;
+mod studio;
 
 /// The schema's migrations in order, embedded at compile time (see [`crate::migrations`]).
 /// Same numbers and meaning as SQLite's, in PostgreSQL's own text.
@@ -94,6 +95,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         10,
         "widgets",
         include_str!("../migrations/postgres/0010_widgets.sql"),
+    ),
+    (
+        11,
+        "studio",
+        include_str!("../migrations/postgres/0011_studio.sql"),
     ),
 ];
 

@@ -29,6 +29,7 @@ mod integrations;
 mod jobs;
 mod llm;
 mod members;
+mod studio;
 
 /// The schema's migrations in order, embedded at compile time (see [`crate::migrations`]).
 pub(crate) const MIGRATIONS: &[MigrationFile] = &[
@@ -77,6 +78,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         10,
         "widgets",
         include_str!("../migrations/sqlite/0010_widgets.sql"),
+    ),
+    (
+        11,
+        "studio",
+        include_str!("../migrations/sqlite/0011_studio.sql"),
     ),
 ];
 

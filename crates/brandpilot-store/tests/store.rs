@@ -4,7 +4,8 @@
 //! `store/access.rs`; users, sessions and the audit trail in `store/accounts.rs`; the
 //! assistant's conversations, ratings, profiles and customer records in
 //! `store/assistant.rs` and its tickets in `store/tickets.rs`; the job queue in
-//! `store/jobs.rs`; webhook endpoints and brand widgets in `store/integrations.rs`; what only PostgreSQL needs proven (chunk ids in commit order under
+//! `store/jobs.rs`; webhook endpoints and brand widgets in `store/integrations.rs`; Studio's brand rules and
+//! experiments in `store/studio.rs`; what only PostgreSQL needs proven (chunk ids in commit order under
 //! concurrent writers) in `store/postgres.rs`.
 //!
 //! Every test in a `backend_tests!` block runs twice, as `…::sqlite::name` and
@@ -25,6 +26,8 @@ mod jobs;
 mod llm;
 #[path = "store/postgres.rs"]
 mod postgres_only;
+#[path = "store/studio.rs"]
+mod studio;
 #[path = "store/tickets.rs"]
 mod tickets;
 
