@@ -48,10 +48,13 @@ pub enum Scope {
     /// Add and remove the webhooks told of the workspace's events. Owners only, and people
     /// only: a webhook sends customers' questions to an outside address.
     WebhooksManage,
+    /// Assign visitors to a brand's experiments and report impressions and conversions: a
+    /// website backend can hold just this.
+    ExperimentsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 17] = [
+    pub const ALL: [Scope; 18] = [
         Scope::BrandsRead,
         Scope::BrandsWrite,
         Scope::SourcesRead,
@@ -69,6 +72,7 @@ impl Scope {
         Scope::TicketsWrite,
         Scope::CustomersWrite,
         Scope::WebhooksManage,
+        Scope::ExperimentsWrite,
     ];
 
     /// The scopes an API key may hold: all but the people-only ones.
@@ -105,6 +109,7 @@ impl Scope {
             Scope::TicketsWrite => "tickets:write",
             Scope::CustomersWrite => "customers:write",
             Scope::WebhooksManage => "webhooks:manage",
+            Scope::ExperimentsWrite => "experiments:write",
         }
     }
 }
@@ -167,7 +172,8 @@ impl Role {
             | Scope::SourcesWrite
             | Scope::KeysManage
             | Scope::TicketsWrite
-            | Scope::CustomersWrite => self >= Role::Editor,
+            | Scope::CustomersWrite
+            | Scope::ExperimentsWrite => self >= Role::Editor,
             Scope::AuditRead | Scope::UsageRead | Scope::MembersManage | Scope::WebhooksManage => {
                 self == Role::Owner
             }

@@ -29,6 +29,8 @@ pub enum AppError {
     TicketNotFound(i64),
     #[error("no webhook {0} in this workspace")]
     WebhookNotFound(i64),
+    #[error("no experiment {0} in this brand")]
+    ExperimentNotFound(i64),
     #[error("this brand has no website widget yet; save one with PUT first")]
     WidgetNotConfigured,
     #[error("no website widget has this key, or it is turned off")]
@@ -94,6 +96,7 @@ impl Fault for AppError {
             | AppError::MessageNotFound(_)
             | AppError::TicketNotFound(_)
             | AppError::WebhookNotFound(_)
+            | AppError::ExperimentNotFound(_)
             | AppError::WidgetNotConfigured
             | AppError::WidgetNotFound => FaultKind::User,
             AppError::MemberNotFound(_) | AppError::InvitationNotFound => FaultKind::User,

@@ -125,6 +125,7 @@ impl From<AppError> for ApiError {
             | AppError::MessageNotFound(_)
             | AppError::TicketNotFound(_)
             | AppError::WebhookNotFound(_)
+            | AppError::ExperimentNotFound(_)
             | AppError::WidgetNotConfigured
             | AppError::WidgetNotFound => ApiError::not_found(error.to_string()),
             AppError::InvalidInput(message) => ApiError::invalid(message.clone()),
