@@ -44,6 +44,7 @@ use utoipa_axum::routes;
         (name = "assistant", description = "The brand's assistant: profile, chat, conversations, feedback, customer records"),
         (name = "tickets", description = "Questions handed over to a person"),
         (name = "jobs", description = "Background work such as ingesting uploads"),
+        (name = "studio", description = "Brand rules, validation and model-free repair of variants, SEO metadata, reel catalogs and A/B experiments"),
     )
 )]
 struct ApiDoc;

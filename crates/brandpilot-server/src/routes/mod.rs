@@ -5,6 +5,7 @@
 pub(crate) mod accounts;
 pub(crate) mod assistant;
 pub(crate) mod brands;
+pub(crate) mod experiments;
 pub(crate) mod health;
 pub(crate) mod jobs;
 pub(crate) mod keys;
@@ -12,6 +13,7 @@ pub(crate) mod members;
 pub(crate) mod openai;
 pub(crate) mod search;
 pub(crate) mod sources;
+pub(crate) mod studio;
 pub(crate) mod tickets;
 pub(crate) mod uploads;
 pub(crate) mod usage;
@@ -65,6 +67,19 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         .routes(routes!(tickets::reply_to_ticket))
         .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
         .routes(routes!(webhooks::delete_webhook))
+        .routes(routes!(studio::get_rules, studio::put_rules))
+        .routes(routes!(studio::list_sectors))
+        .routes(routes!(studio::list_hook_types))
+        .routes(routes!(studio::validate_variant))
+        .routes(routes!(studio::seo_metadata))
+        .routes(routes!(
+            experiments::list_experiments,
+            experiments::create_experiment
+        ))
+        .routes(routes!(experiments::get_experiment))
+        .routes(routes!(experiments::assign_arm))
+        .routes(routes!(experiments::record_event))
+        .routes(routes!(experiments::stop_experiment))
         .routes(routes!(openai::chat_completions))
         .routes(routes!(openai::list_models))
 }

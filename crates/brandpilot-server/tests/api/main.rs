@@ -17,6 +17,7 @@ mod metrics;
 mod openapi;
 mod search;
 mod shutdown;
+mod studio;
 mod tenancy;
 mod uploads;
 mod usage;

@@ -173,7 +173,8 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
             .replace("{conversation_id}", "999999")
             .replace("{message_id}", "999999")
             .replace("{ticket_id}", "999999")
-            .replace("{customer_id}", "nobody");
+            .replace("{customer_id}", "nobody")
+            .replace("{experiment_id}", "999999");
         let body = ["POST", "PUT", "PATCH"]
             .contains(&method.as_str())
             .then(|| match path.as_str() {
@@ -190,6 +191,22 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
                 "/api/v1/tickets/{ticket_id}/replies" => json!({ "text": "scoped" }),
                 "/api/v1/webhooks" => {
                     json!({ "url": "https://hooks.example.com/x", "events": ["ticket.opened"] })
+                }
+                "/api/v1/brands/{brand_id}/studio/rules" => json!({ "banned_words": ["scoped"] }),
+                "/api/v1/brands/{brand_id}/studio/validate" => json!({
+                    "channel": "x_post",
+                    "fields": [{ "field": "post", "text": "scoped" }],
+                }),
+                "/api/v1/brands/{brand_id}/studio/seo" => json!({ "brief": { "topic": "scoped" } }),
+                "/api/v1/brands/{brand_id}/experiments" => json!({
+                    "name": format!("scoped {method} {scope}"),
+                    "arms": [{ "name": "A" }, { "name": "B" }],
+                }),
+                "/api/v1/brands/{brand_id}/experiments/{experiment_id}/assign" => {
+                    json!({ "visitor_id": "scoped" })
+                }
+                "/api/v1/brands/{brand_id}/experiments/{experiment_id}/events" => {
+                    json!({ "arm": "A", "kind": "impression" })
                 }
                 "/v1/chat/completions" => json!({
                     "model": brand.to_string(),

@@ -1,8 +1,9 @@
 //! The tenancy walk: every operation of the API, called by people and keys of another
 //! workspace, by a viewer, by a narrow key, without credentials and with forged ones.
 //!
-//! Workspace A (Alice's) holds a brand, a source, a finished job, members, a key and an
-//! invitation, every name in it carrying a canary. Mallory owns workspace B. For each
+//! Workspace A (Alice's) holds a brand (with Studio rules and an experiment), a source, a
+//! finished job, members, a key and an invitation, every name in it carrying a canary.
+//! Mallory owns workspace B. For each
 //! operation: Mallory (signed in or with B's key) gets 404 for A's ids and never a byte of
 //! A's data (no canary in any body); asking to act in A she is refused 403; a viewer of A
 //! gets 403 exactly when the operation needs more than a viewer may do; a key holding only
@@ -286,6 +287,77 @@ const WALK: &[Case] = &[
         path: "/api/v1/webhooks/{webhook_id}",
         body: |_| Body::None,
     },
+    Case {
+        method: "GET",
+        path: "/api/v1/brands/{brand_id}/studio/rules",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "PUT",
+        path: "/api/v1/brands/{brand_id}/studio/rules",
+        body: |_| Body::Json(json!({ "banned_words": ["walk"] })),
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/studio/sectors",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/studio/hook-types",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/studio/validate",
+        body: |_| {
+            Body::Json(json!({
+                "channel": "x_post",
+                "fields": [{ "field": "post", "text": "A cheap walk." }],
+                "repair": true,
+            }))
+        },
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/studio/seo",
+        body: |_| Body::Json(json!({ "brief": { "topic": "Refunds for walkers" } })),
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/brands/{brand_id}/experiments",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/experiments",
+        body: |f| {
+            Body::Json(json!({
+                "name": f.unique("experiment"),
+                "arms": [{ "name": "A" }, { "name": "B" }],
+            }))
+        },
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/brands/{brand_id}/experiments/{experiment_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/experiments/{experiment_id}/assign",
+        body: |_| Body::Json(json!({ "visitor_id": "walker" })),
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/experiments/{experiment_id}/events",
+        body: |_| Body::Json(json!({ "arm": CANARY, "kind": "impression" })),
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/experiments/{experiment_id}/stop",
+        body: |_| Body::None,
+    },
 ];
 
 /// Workspace A's things, and the people and keys that call.
@@ -304,6 +376,7 @@ struct Fixture {
     invitation_token: String,
     key_a: i64,
     webhook: i64,
+    experiment: i64,
     narrow_key: String,
     mallory_key: String,
     counter: std::sync::atomic::AtomicU32,
@@ -325,6 +398,7 @@ impl Fixture {
             .replace("{invitation_id}", &self.invitation.to_string())
             .replace("{key_id}", &self.key_a.to_string())
             .replace("{webhook_id}", &self.webhook.to_string())
+            .replace("{experiment_id}", &self.experiment.to_string())
             .replace("{conversation_id}", &self.conversation.to_string())
             .replace("{message_id}", &self.message.to_string())
             .replace("{ticket_id}", &self.ticket.to_string())
@@ -481,6 +555,20 @@ async fn fixture(app: &TestApp) -> Fixture {
         }))
         .json_ok()
         .await;
+    let experiment = as_alice(Method::POST, &format!("/api/v1/brands/{brand}/experiments"))
+        .json(&json!({
+            "name": format!("{CANARY} experiment"),
+            "arms": [
+                { "name": CANARY, "variant": format!("{CANARY} control copy") },
+                { "name": "challenger", "variant": format!("{CANARY} new copy") },
+            ],
+        }))
+        .json_ok()
+        .await;
+    as_alice(Method::PUT, &format!("/api/v1/brands/{brand}/studio/rules"))
+        .json(&json!({ "banned_words": [CANARY] }))
+        .json_ok()
+        .await;
     let key = as_alice(Method::POST, "/api/v1/keys")
         .json(&json!({ "name": format!("{CANARY} key") }))
         .json_ok()
@@ -520,6 +608,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         invitation_token: pending["token"].as_str().unwrap().to_owned(),
         key_a: key["key"]["id"].as_i64().unwrap(),
         webhook: webhook["webhook"]["id"].as_i64().unwrap(),
+        experiment: experiment["id"].as_i64().unwrap(),
         narrow_key: narrow["secret"].as_str().unwrap().to_owned(),
         mallory_key: mallory_key["secret"].as_str().unwrap().to_owned(),
         counter: Default::default(),
@@ -669,4 +758,16 @@ async fn no_caller_outside_a_workspace_reaches_its_data() {
     assert_eq!(invitations["invitations"][0]["id"], fixture.invitation);
     let webhooks = as_alice("/api/v1/webhooks".into()).json_ok().await;
     assert_eq!(webhooks["webhooks"][0]["id"], fixture.webhook);
+    let experiment = as_alice(format!(
+        "/api/v1/brands/{}/experiments/{}",
+        fixture.brand, fixture.experiment
+    ))
+    .json_ok()
+    .await;
+    assert_eq!(experiment["experiment"]["status"], "running");
+    assert_eq!(experiment["experiment"]["arms"][0]["impressions"], 0);
+    let rules = as_alice(format!("/api/v1/brands/{}/studio/rules", fixture.brand))
+        .json_ok()
+        .await;
+    assert_eq!(rules["banned_words"], json!([CANARY]));
 }
