@@ -326,7 +326,9 @@ impl Brandpilot {
         let mut answer = drafted.text.clone();
         let mut mode = drafted.mode.to_owned();
         let mut cited = verification.cited.clone();
-        if !drafted.fixed && score < threshold {
+        // Nothing to say (no sentence found, or a model found the passages silent) is a
+        // hand-over whatever the threshold: a brand that set it to 0 gets no empty answers.
+        if !drafted.fixed && (score < threshold || !inputs.answered) {
             escalation_reason = Some(if inputs.answered {
                 "low_confidence"
             } else {

@@ -742,3 +742,24 @@ async fn a_capable_model_that_finds_no_answer_hands_over_instead_of_quoting_pass
     });
     assert_eq!(shown.trim(), done["answer"].as_str().unwrap());
 }
+
+#[tokio::test]
+async fn a_question_the_material_says_nothing_about_is_handed_over_even_at_threshold_zero() {
+    let app = spawn_app().await;
+    let brand = brand_with_material(&app).await;
+    app.client
+        .put(app.url(&format!("/api/v1/brands/{brand}/profile")))
+        .bearer_auth(&app.key)
+        .json(&json!({ "escalation_threshold": 0.0 }))
+        .json_ok()
+        .await;
+    let answer = ask(
+        &app,
+        brand,
+        json!({ "message": "What is the airspeed velocity of an unladen swallow?" }),
+    )
+    .await;
+    assert_eq!(answer["escalated"], true, "{answer}");
+    assert_eq!(answer["escalation_reason"], "no_answer");
+    assert!(!answer["answer"].as_str().unwrap().trim().is_empty());
+}

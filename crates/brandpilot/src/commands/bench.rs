@@ -75,6 +75,10 @@ enum BenchCommand {
         /// time to first token).
         #[arg(long)]
         rephrase: bool,
+        /// A BEIR-layout directory (SciFact): its corpus instead of generated chunks, and
+        /// its first --turns queries as the questions.
+        #[arg(long)]
+        dataset: Option<PathBuf>,
     },
     /// The embedding model alone: tokens/s on texts cut to its token budget.
     Embed {
@@ -147,10 +151,15 @@ pub async fn run(mut settings: Settings, args: BenchArgs) -> Result<ExitCode> {
             per_conversation,
             embedder,
             rephrase,
+            dataset,
         } => {
             use_embedder(&mut settings, embedder);
             settings.assistant.rephrase = rephrase;
-            chat(settings, chunks, turns, per_conversation, args.json).await
+            let corpus = match dataset {
+                Some(dir) => ChatCorpus::Dataset(dir),
+                None => ChatCorpus::Synthetic(chunks),
+            };
+            chat(settings, corpus, turns, per_conversation, args.json).await
         }
         BenchCommand::Llm {
             models,
@@ -241,9 +250,17 @@ async fn ingest(
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `bench chat` asks about.
+enum ChatCorpus {
+    /// Generated chunks and generated questions.
+    Synthetic(usize),
+    /// A BEIR dataset's corpus and queries.
+    Dataset(PathBuf),
+}
+
 async fn chat(
     settings: Settings,
-    chunks: usize,
+    corpus: ChatCorpus,
     turns: usize,
     per_conversation: usize,
     json: bool,
@@ -251,16 +268,43 @@ async fn chat(
     let app = super::open(settings).await?;
     let brand = app.brand("bench", true).await?;
     let progress = ProgressObserver::new("building corpus");
-    app.ingest_synthetic(&brand, chunks, &progress).await?;
+    let (questions, chunks): (Vec<String>, usize) = match corpus {
+        ChatCorpus::Synthetic(chunks) => {
+            app.ingest_synthetic(&brand, chunks, &progress).await?;
+            let mut generator = SyntheticText::new(7, 30_000);
+            let questions = (0..turns)
+                .map(|i| match i % 3 {
+                    0 => format!("What do you say about {}?", generator.query()),
+                    1 => format!("And how does that relate to {}?", generator.query()),
+                    _ => format!("Tell me about {}", generator.query()),
+                })
+                .collect();
+            (questions, chunks)
+        }
+        ChatCorpus::Dataset(dir) => {
+            let data =
+                tokio::task::spawn_blocking(move || brandpilot_app::eval::load_beir(&dir, "test"))
+                    .await??;
+            let report = app
+                .ingest_texts(&brand, data.corpus.clone(), &[], &progress)
+                .await?;
+            let questions = data
+                .queries
+                .iter()
+                .take(turns)
+                .map(|(_, text)| text.clone())
+                .collect();
+            (questions, report.chunks)
+        }
+    };
     progress.finish();
-    let mut generator = SyntheticText::new(7, 30_000);
-    let questions: Vec<String> = (0..turns)
-        .map(|i| match i % 3 {
-            0 => format!("What do you say about {}?", generator.query()),
-            1 => format!("And how does that relate to {}?", generator.query()),
-            _ => format!("Tell me about {}", generator.query()),
-        })
-        .collect();
+    // Turns are answered whenever anything is found (none handed over for low confidence,
+    // which would skip drafting and the model): what is measured is the cost of answering.
+    let profile = brandpilot_assistant::profile::BrandProfile {
+        escalation_threshold: 0.0,
+        ..Default::default()
+    };
+    app.put_brand_profile(&brand, &profile).await?;
     let llm = brandpilot_app::llm::LazyLlm::default();
     let result = app
         .bench_chat(&llm, &brand, questions, per_conversation)
