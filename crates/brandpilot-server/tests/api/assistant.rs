@@ -480,6 +480,16 @@ async fn app_with_capable_model() -> (
     TestApp,
     brandpilot_testkit::openai_chat_server::OpenAiChatServer,
 ) {
+    app_with_model_that_classifies(false).await
+}
+
+/// The same, asking the model to classify what the rules are unsure of when `classify`.
+async fn app_with_model_that_classifies(
+    classify: bool,
+) -> (
+    TestApp,
+    brandpilot_testkit::openai_chat_server::OpenAiChatServer,
+) {
     use brandpilot_app::settings::{ProviderKind, ProviderSettings};
     let server = brandpilot_testkit::openai_chat_server::OpenAiChatServer::start(
         brandpilot_testkit::openai_chat_server::OpenAiChatOptions::default(),
@@ -498,7 +508,7 @@ async fn app_with_capable_model() -> (
                     ..ProviderSettings::default()
                 },
             );
-            settings.assistant.classify_with_model = false;
+            settings.assistant.classify_with_model = classify;
         },
         brandpilot_server::ExtraRoutes::new(),
     )
@@ -581,29 +591,7 @@ async fn an_answer_the_passages_do_not_back_is_replaced_by_the_extractive_one() 
 
 #[tokio::test]
 async fn a_capable_classifier_decides_where_the_rules_are_unsure_and_junk_falls_back_to_them() {
-    let model = brandpilot_testkit::openai_chat_server::OpenAiChatServer::start(
-        brandpilot_testkit::openai_chat_server::OpenAiChatOptions::default(),
-    );
-    let base_url = model.base_url();
-    let app = crate::helpers::spawn_app_with(
-        move |settings| {
-            use brandpilot_app::settings::{ProviderKind, ProviderSettings};
-            settings.llm.providers.insert(
-                "hosted".into(),
-                ProviderSettings {
-                    kind: ProviderKind::Openai,
-                    model: "capable-test-model".into(),
-                    base_url: Some(base_url),
-                    api_key: Some("sk-test".into()),
-                    capability: Some(4),
-                    ..ProviderSettings::default()
-                },
-            );
-            settings.assistant.classify_with_model = true;
-        },
-        brandpilot_server::ExtraRoutes::new(),
-    )
-    .await;
+    let (app, model) = app_with_model_that_classifies(true).await;
     let brand = brand_with_material(&app).await;
     // The rules cannot tell what "what does module 3 cover" wants; the model says a person
     // should take it, so no answer is written and a ticket opens.
