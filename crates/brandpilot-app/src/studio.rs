@@ -18,7 +18,7 @@ use brandpilot_studio::{BrandRules, Channel, CompiledRules, FieldText, Report, S
 /// Entries one variant may have (a long X thread has 25 posts; Google takes 15 headlines).
 const MAX_FIELDS: usize = 60;
 /// Characters one entry may have: far above every platform limit, low enough to stay fast.
-const MAX_FIELD_CHARS: usize = 50_000;
+const MAX_FIELD_CHARS: usize = 20_000;
 /// The brand's chunks SEO keywords are weighed against.
 const SEO_CORPUS_CHUNKS: u32 = 2_000;
 

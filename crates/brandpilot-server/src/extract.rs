@@ -86,3 +86,47 @@ where
         }
     }
 }
+
+/// Serde's derived structs also deserialize from a JSON array of their fields in order, which
+/// the OpenAPI document does not allow (`"theme": [null, null]` would be accepted). These
+/// deserializers, used with `#[serde(deserialize_with = …)]` on nested struct fields, accept
+/// only JSON objects.
+pub(crate) mod objects {
+    use serde::de::{DeserializeOwned, Error};
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
+
+    fn from_object<T: DeserializeOwned, E: Error>(value: Value) -> Result<T, E> {
+        if !value.is_object() {
+            return Err(E::custom("expected a JSON object"));
+        }
+        T::deserialize(value).map_err(E::custom)
+    }
+
+    /// A nested struct.
+    pub(crate) fn object<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        deserializer: D,
+    ) -> Result<T, D::Error> {
+        from_object(Value::deserialize(deserializer)?)
+    }
+
+    /// A nested struct that may be `null`.
+    pub(crate) fn optional<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        deserializer: D,
+    ) -> Result<Option<T>, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Null => Ok(None),
+            value => from_object(value).map(Some),
+        }
+    }
+
+    /// A list of nested structs.
+    pub(crate) fn list<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        deserializer: D,
+    ) -> Result<Vec<T>, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Array(items) => items.into_iter().map(from_object).collect(),
+            _ => Err(D::Error::custom("expected a JSON array of objects")),
+        }
+    }
+}

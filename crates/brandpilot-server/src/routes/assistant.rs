@@ -202,6 +202,14 @@ pub struct SentenceCheckView {
     pub support: Option<f32>,
 }
 
+/// One server-sent event of an answer's stream: its name (`started`, `token`, `replace`,
+/// `citations`, `confidence`, `escalation`, `done`) and its JSON data as text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnswerEvent {
+    pub event: String,
+    pub data: String,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChatAnswer {
     pub conversation_id: i64,
@@ -286,7 +294,7 @@ pub(crate) fn end_user(caller: &Caller, customer_id: Option<String>) -> EndUser 
     request_body = ChatBody,
     responses(
         (status = 200, description = "The answer (JSON), or with `stream` its events",
-            content((ChatAnswer = "application/json"), (String = "text/event-stream"))),
+            content((ChatAnswer = "application/json"), (AnswerEvent = "text/event-stream"))),
         (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
         (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
         (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),

@@ -64,6 +64,7 @@ pub struct NewExperimentBody {
     pub name: String,
     /// Two to ten arms; the first is the control the others are compared with.
     #[schema(min_items = 2, max_items = 10)]
+    #[serde(deserialize_with = "crate::extract::objects::list")]
     pub arms: Vec<ArmBody>,
     /// The traffic weight of each arm in `ab` mode (an even split when left out).
     #[serde(default)]

@@ -24,13 +24,22 @@ use crate::ServerState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The largest body `POST …/studio/validate` reads.
+const VARIANT_BODY_BYTES: usize = 16 * 1024 * 1024;
+
 pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
     // Uploads may be far larger than the JSON body limit every other route keeps.
     let uploads = OpenApiRouter::new()
         .routes(routes!(uploads::upload))
         .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes));
+    // A variant may be many long fields (up to 60 of 20,000 characters); the app checks
+    // each, so a long one is told which field is too long instead of a bare 413.
+    let variants = OpenApiRouter::new()
+        .routes(routes!(studio::validate_variant))
+        .layer(axum::extract::DefaultBodyLimit::max(VARIANT_BODY_BYTES));
     OpenApiRouter::new()
         .merge(uploads)
+        .merge(variants)
         .routes(routes!(accounts::sign_up))
         .routes(routes!(accounts::log_in))
         .routes(routes!(accounts::refresh))
@@ -70,7 +79,6 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         .routes(routes!(studio::get_rules, studio::put_rules))
         .routes(routes!(studio::list_sectors))
         .routes(routes!(studio::list_hook_types))
-        .routes(routes!(studio::validate_variant))
         .routes(routes!(studio::seo_metadata))
         .routes(routes!(
             experiments::list_experiments,

@@ -28,6 +28,7 @@ pub struct CompletionRequest {
     pub model: String,
     /// The conversation so far; the last `user` message is the question. At most 100.
     #[schema(min_items = 1, max_items = 100)]
+    #[serde(deserialize_with = "crate::extract::objects::list")]
     pub messages: Vec<CompletionMessage>,
     #[serde(default)]
     pub stream: bool,
@@ -46,6 +47,15 @@ pub struct CompletionMessage {
     /// Text (or, as OpenAI allows, a list of parts of which the `text` ones are read).
     #[schema(value_type = String)]
     pub content: Value,
+}
+
+/// One server-sent event of a streamed completion: a `chat.completion.chunk` as JSON text,
+/// and last the text `[DONE]`, as OpenAI streams them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompletionEvent {
+    pub data: String,
+    /// Not sent (OpenAI's streams name no events).
+    pub event: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -148,7 +158,7 @@ fn now_secs() -> i64 {
     request_body = CompletionRequest,
     responses(
         (status = 200, description = "The completion (JSON), or with `stream` its chunks",
-            content((Completion = "application/json"), (String = "text/event-stream"))),
+            content((Completion = "application/json"), (CompletionEvent = "text/event-stream"))),
         (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
         (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
         (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),

@@ -91,7 +91,7 @@ pub struct WidgetBody {
     #[serde(default)]
     #[schema(max_items = 50)]
     pub allowed_origins: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::objects::optional")]
     pub theme: Option<ThemeBody>,
     /// Make a new public key: pages with the old one stop working.
     #[serde(default)]

@@ -72,6 +72,15 @@ async fn rules_round_trip_and_contradictory_rules_are_refused() {
         ),
         (json!({ "banned_wrds": ["cheap"] }), "banned_wrds"),
         (json!({ "emoji": { "mode": "lots" } }), "lots"),
+        // Nested rules written as arrays of their fields are not objects.
+        (
+            json!({ "reading_level": [null, null] }),
+            "expected a JSON object",
+        ),
+        (
+            json!({ "substitutions": [["cheap", "affordable"]] }),
+            "expected a JSON object",
+        ),
     ] {
         let response = app
             .client

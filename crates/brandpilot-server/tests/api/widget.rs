@@ -222,6 +222,8 @@ async fn other_origins_unknown_keys_and_turned_off_widgets_get_nothing() {
         json!({ "allowed_origins": ["https://shop.example/support"] }),
         json!({ "theme": { "accent_color": "red;} body {display:none" } }),
         json!({ "theme": { "position": "middle" } }),
+        // A theme written as an array of its fields is not an object.
+        json!({ "theme": [null, null] }),
     ] {
         let response = app
             .client

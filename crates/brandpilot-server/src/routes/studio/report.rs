@@ -18,7 +18,9 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct FieldTextBody {
     pub field: FieldName,
-    #[schema(max_length = 50000)]
+    /// At most 20,000 characters (a long article), so a whole variant fits the request
+    /// body limit.
+    #[schema(max_length = 20000)]
     pub text: String,
 }
 
@@ -27,6 +29,7 @@ pub struct FieldTextBody {
 pub struct ValidateBody {
     pub channel: ChannelName,
     #[schema(max_items = 60)]
+    #[serde(deserialize_with = "crate::extract::objects::list")]
     pub fields: Vec<FieldTextBody>,
     /// The language the copy was asked for (`en`, `fr`, `es`, `de`, `it`, `pt`, `nl`);
     /// `en` when left out.
@@ -270,6 +273,7 @@ pub struct SeoBriefBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeoBody {
+    #[serde(deserialize_with = "crate::extract::objects::object")]
     pub brief: SeoBriefBody,
 }
 

@@ -155,11 +155,16 @@ pub struct BrandRulesBody {
     pub banned_claims: Vec<String>,
     /// What to write instead of a banned word or phrase (a repair makes the swap).
     #[schema(max_items = 1000)]
+    #[serde(deserialize_with = "crate::extract::objects::list")]
     pub substitutions: Vec<SubstitutionBody>,
     #[schema(max_items = 1000)]
+    #[serde(deserialize_with = "crate::extract::objects::list")]
     pub required_disclaimers: Vec<DisclaimerBody>,
+    #[serde(deserialize_with = "crate::extract::objects::object")]
     pub hashtags: HashtagRulesBody,
+    #[serde(deserialize_with = "crate::extract::objects::object")]
     pub emoji: EmojiPolicyBody,
+    #[serde(deserialize_with = "crate::extract::objects::object")]
     pub reading_level: ReadingLevelBody,
     /// Calls to action the brand uses; a variant with one has a specific CTA.
     #[schema(max_items = 1000)]
