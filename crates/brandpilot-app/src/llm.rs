@@ -247,6 +247,14 @@ impl LazyLlm {
             .await
             .cloned()
     }
+
+    /// Waits for the answer-cache writes still in flight, if the service was ever built:
+    /// call before closing the app, whose store they write to.
+    pub async fn flush(&self) {
+        if let Some(service) = self.0.get() {
+            service.flush().await;
+        }
+    }
 }
 
 /// Routed LLM calls for one workspace, cached and recorded. Cheap to share behind an `Arc`.

@@ -335,6 +335,7 @@ async fn chat(
         }
         println!("peak RSS {:.0} MB", peak_rss_mb().unwrap_or(0.0));
     }
+    llm.flush().await;
     app.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -192,6 +192,7 @@ async fn answers(
             println!("  threshold → coverage/refusal: {}", curve.join("  "));
         }
     }
+    llm.flush().await;
     app.close().await;
     Ok(ExitCode::SUCCESS)
 }
