@@ -49,18 +49,19 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
         .iter()
         .any(|key| key.revoked_at_ms.is_none());
     {
-        let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
-            "Brandpilot is listening on http://{address} — API docs at http://{address}/api/v1/docs"
-        )?;
+        let mut announcement = format!(
+            "Brandpilot is listening on http://{address} — API docs at http://{address}/api/v1/docs\n"
+        );
         if !has_key {
-            writeln!(
-                out,
-                "No API key yet: create one with `brandpilot keys create --name my-key`"
-            )?;
+            announcement.push_str(
+                "No API key yet: create one with `brandpilot keys create --name my-key`\n",
+            );
         }
-        out.flush()?;
+        // One write, and its failure ignored: a caller that read the first line and closed
+        // the pipe (a supervisor, a test) must not stop a server that is up.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(announcement.as_bytes());
+        let _ = out.flush();
     }
 
     let (stop_following, stopped) = tokio::sync::watch::channel(false);
