@@ -70,3 +70,11 @@ row_id!(
     /// An A/B(/n) experiment over a brand's variants.
     ExperimentId
 );
+row_id!(
+    /// One Studio request (a brief or a reel request) and what it produced.
+    GenerationId
+);
+row_id!(
+    /// One variant a generation produced: its content, its rule report, its review state.
+    VariantId
+);

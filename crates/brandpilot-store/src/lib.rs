@@ -55,9 +55,11 @@ macro_rules! dispatch {
 // Declared after `dispatch!`, which it uses (a `macro_rules!` macro is visible only below
 // its definition).
 mod assistant;
+mod generations;
 mod integrations;
 mod studio;
 
+pub use generations::{GenerationRecord, NewGeneration, NewVariant, VariantRecord};
 pub use studio::{ArmCounts, ExperimentEvent, ExperimentRecord, NewExperiment};
 
 impl Store {

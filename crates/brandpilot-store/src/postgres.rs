@@ -37,6 +37,7 @@ mod access;
 mod accounts;
 mod assistant;
 mod embeddings;
+mod generations;
 mod integrations;
 mod jobs;
 mod llm;
@@ -100,6 +101,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         11,
         "studio",
         include_str!("../migrations/postgres/0011_studio.sql"),
+    ),
+    (
+        12,
+        "generations",
+        include_str!("../migrations/postgres/0012_generations.sql"),
     ),
 ];
 

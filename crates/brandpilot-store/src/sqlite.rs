@@ -25,6 +25,7 @@ mod access;
 mod accounts;
 mod assistant;
 mod embeddings;
+mod generations;
 mod integrations;
 mod jobs;
 mod llm;
@@ -83,6 +84,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         11,
         "studio",
         include_str!("../migrations/sqlite/0011_studio.sql"),
+    ),
+    (
+        12,
+        "generations",
+        include_str!("../migrations/sqlite/0012_generations.sql"),
     ),
 ];
 

@@ -18,6 +18,8 @@ mod access;
 mod accounts;
 #[path = "store/assistant.rs"]
 mod assistant;
+#[path = "store/generations.rs"]
+mod generations;
 #[path = "store/integrations.rs"]
 mod integrations;
 #[path = "store/jobs.rs"]
