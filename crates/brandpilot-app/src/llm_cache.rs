@@ -360,6 +360,7 @@ fn decode(id: i64, json: &str) -> Result<ChatResponse> {
         tool_calls: Vec::new(),
         usage: answer.usage,
         finish_reason: FinishReason::Stop,
+        served_by: None,
     })
 }
 

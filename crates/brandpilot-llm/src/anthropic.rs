@@ -296,6 +296,7 @@ fn parse_message(body: &[u8], schema_tool: Option<String>) -> Result<ChatRespons
             completion_tokens: usage.output_tokens,
         }),
         finish_reason: finish_reason(message.stop_reason.as_deref(), schema_answered),
+        served_by: None,
     })
 }
 

@@ -26,6 +26,6 @@ pub use provider::{ApiKey, ChatProvider, EventStream};
 pub use router::{RoutePolicy, Router, RouterBuilder, ScopedRouter};
 pub use structured::StructuredResponse;
 pub use types::{
-    ChatRequest, ChatResponse, FinishReason, Message, ResponseFormat, Role, StreamCollector,
-    StreamEvent, ToolCall, ToolSpec, Usage,
+    ChatRequest, ChatResponse, FinishReason, Message, ResponseFormat, Role, ServedBy,
+    StreamCollector, StreamEvent, ToolCall, ToolSpec, Usage,
 };

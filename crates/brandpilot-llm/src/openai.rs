@@ -293,6 +293,7 @@ fn parse_completion(body: &[u8]) -> Result<ChatResponse, String> {
         tool_calls,
         usage: completion.usage.map(Usage::from),
         finish_reason: finish_reason(choice.finish_reason.as_deref()),
+        served_by: None,
     })
 }
 

@@ -14,7 +14,7 @@ use crate::breaker::{Admission, BreakerConfig, BreakerState, CircuitBreaker, Clo
 use crate::error::{LlmError, Result};
 use crate::provider::{ChatProvider, EventStream};
 use crate::structured::StructuredResponse;
-use crate::types::{ChatRequest, ChatResponse, StreamEvent, Usage};
+use crate::types::{ChatRequest, ChatResponse, ServedBy, StreamEvent, Usage};
 use brandpilot_core::{Fault, FaultKind};
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -343,6 +343,18 @@ impl Router {
             started,
             false,
         );
+        let result = result.map(|mut response| {
+            response.served_by = Some(ServedBy {
+                provider: record.provider.clone(),
+                model: record.model.clone(),
+                usage: Usage {
+                    prompt_tokens: record.prompt_tokens,
+                    completion_tokens: record.completion_tokens,
+                },
+                cost_usd: record.cost_usd,
+            });
+            response
+        });
         self.shared.sink.record(record);
         result
     }

@@ -24,6 +24,8 @@ pub struct StructuredResponse {
     pub response: ChatResponse,
     /// 1 when the first answer was valid, 2 when the corrected one was.
     pub attempts: u32,
+    /// The first answer, when it failed and a correction was asked for: it was paid for too.
+    pub discarded: Option<ChatResponse>,
 }
 
 /// The most problems listed to the model; a wholly wrong answer can have hundreds, and the
@@ -71,6 +73,7 @@ impl Router {
                     value,
                     response: first,
                     attempts: 1,
+                    discarded: None,
                 });
             }
             Err(problems) => problems,
@@ -91,6 +94,7 @@ impl Router {
                 value,
                 response: second,
                 attempts: 2,
+                discarded: Some(first),
             }),
             Err(problems) => Err(LlmError::InvalidStructuredOutput {
                 raw: second.text,

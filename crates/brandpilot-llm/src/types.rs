@@ -169,6 +169,21 @@ pub struct ChatResponse {
     /// `None` when the provider reported no usage (some self-hosted servers).
     pub usage: Option<Usage>,
     pub finish_reason: FinishReason,
+    /// Who answered and what it cost, filled in by the [`crate::Router`] for a routed
+    /// call (the provider that served it after any fallback); `None` from a provider
+    /// called directly, a collected stream or a cache.
+    pub served_by: Option<ServedBy>,
+}
+
+/// The provider and model that served a routed call, with the call's accounting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServedBy {
+    pub provider: String,
+    pub model: String,
+    /// Tokens as the provider reported them, or counted when it reported none.
+    pub usage: Usage,
+    /// From the price table; `None` when the model has no price.
+    pub cost_usd: Option<f64>,
 }
 
 /// One event of a streamed answer. A well-formed stream is any number of deltas and
@@ -243,6 +258,7 @@ impl StreamCollector {
             tool_calls: self.tool_calls,
             usage,
             finish_reason,
+            served_by: None,
         })
     }
 }

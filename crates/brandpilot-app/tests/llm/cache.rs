@@ -34,6 +34,7 @@ fn answer(text: &str) -> ChatResponse {
             completion_tokens: 12,
         }),
         finish_reason: FinishReason::Stop,
+        served_by: None,
     }
 }
 

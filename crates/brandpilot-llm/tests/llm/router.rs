@@ -301,6 +301,48 @@ async fn fallback_follows_the_route_order() {
 }
 
 #[tokio::test]
+async fn an_answer_names_the_provider_that_served_it_after_fallback_and_its_cost() {
+    let (a, b) = (fake(), fake());
+    let sink = Arc::new(MemorySink::default());
+    let prices = PriceTable::new().with(
+        "b-model",
+        ModelPrice {
+            prompt_per_million_usd: 2.0,
+            completion_per_million_usd: 10.0,
+        },
+    );
+    let router = Router::builder()
+        .policy(policy())
+        .sink(sink.clone())
+        .clock(ManualClock::new())
+        .prices(prices)
+        .provider(openai(&a, "a"), 4)
+        .provider(openai(&b, "b"), 4)
+        .route("answer", ["a", "b"])
+        .build()
+        .unwrap();
+    a.script([ChatReply::Status(503)]);
+    let mut reply = TextReply::new("from b");
+    reply.usage = Some((1_000, 500));
+    b.script([ChatReply::Text(reply)]);
+    let response = router.complete("answer", &hello()).await.unwrap();
+    let served = response
+        .served_by
+        .expect("a routed answer says who served it");
+    assert_eq!(
+        (served.provider.as_str(), served.model.as_str()),
+        ("b", "b-model")
+    );
+    assert_eq!(
+        (served.usage.prompt_tokens, served.usage.completion_tokens),
+        (1_000, 500)
+    );
+    // 1,000 × $2/M + 500 × $10/M = $0.002 + $0.005.
+    let cost = served.cost_usd.unwrap();
+    assert!((cost - 0.007).abs() < 1e-12, "{cost}");
+}
+
+#[tokio::test]
 async fn the_callers_errors_are_never_retried_nor_fallen_back() {
     for status in [400, 401, 403, 404, 422] {
         let (first, second) = (fake(), fake());
