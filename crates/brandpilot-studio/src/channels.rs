@@ -518,10 +518,17 @@ fn x_weighted_length(text: &str) -> usize {
     length
 }
 
+/// The schema of one generated hashtag: a short string. Its format (`#` and ASCII word
+/// characters) is not in the schema because grammar-constrained generation takes no
+/// `pattern`; the validators judge it and `repair` adds a missing `#` or drops a malformed tag.
+pub fn tag_schema() -> Value {
+    json!({"type": "string", "minLength": 2, "maxLength": 40})
+}
+
 /// A JSON Schema for one variant of `channel`, for grammar-constrained generation: an object
 /// with one property per field (a string, or an array of strings for repeated fields), hard
 /// limits as `maxLength` (in characters; X's and Google's weighting is checked afterwards by
-/// the validators).
+/// the validators). It stays inside the schema subset `brandpilot-llm` turns into grammars.
 pub fn variant_schema(channel: Channel) -> Value {
     let spec = spec(channel);
     let mut properties = serde_json::Map::new();
@@ -532,7 +539,7 @@ pub fn variant_schema(channel: Channel) -> Value {
             text["maxLength"] = json!(max);
         }
         if field.role == FieldRole::Tags {
-            text = json!({"type": "string", "pattern": crate::validate::hashtags::TAG_PATTERN});
+            text = tag_schema();
         }
         let schema = if field.max_entries == 1 {
             text

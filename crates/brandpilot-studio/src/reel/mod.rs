@@ -22,7 +22,6 @@ use crate::language::Language;
 use crate::repair::{RepairAction, RepairKind};
 use crate::rules::BrandRules;
 use crate::text::word_count;
-use crate::validate::hashtags::TAG_PATTERN;
 use crate::validate::{Applicability, CompiledRules, Report, RuleId, Violation, rule_result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -437,7 +436,7 @@ pub fn script_schema(duration_seconds: u32, rules: &BrandRules) -> Result<Value>
                 "type": "array",
                 "minItems": min_tags,
                 "maxItems": max_tags,
-                "items": {"type": "string", "pattern": TAG_PATTERN},
+                "items": crate::channels::tag_schema(),
             },
             "estimated_duration_seconds": {"type": "number", "minimum": 0, "maximum": 120},
         },
