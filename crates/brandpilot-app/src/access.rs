@@ -51,10 +51,12 @@ pub enum Scope {
     /// Assign visitors to a brand's experiments and report impressions and conversions: a
     /// website backend can hold just this.
     ExperimentsWrite,
+    /// Generate copy and reel scripts with the brand's model (this spends credits).
+    StudioWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 18] = [
+    pub const ALL: [Scope; 19] = [
         Scope::BrandsRead,
         Scope::BrandsWrite,
         Scope::SourcesRead,
@@ -73,6 +75,7 @@ impl Scope {
         Scope::CustomersWrite,
         Scope::WebhooksManage,
         Scope::ExperimentsWrite,
+        Scope::StudioWrite,
     ];
 
     /// The scopes an API key may hold: all but the people-only ones.
@@ -110,6 +113,7 @@ impl Scope {
             Scope::CustomersWrite => "customers:write",
             Scope::WebhooksManage => "webhooks:manage",
             Scope::ExperimentsWrite => "experiments:write",
+            Scope::StudioWrite => "studio:write",
         }
     }
 }
@@ -173,7 +177,8 @@ impl Role {
             | Scope::KeysManage
             | Scope::TicketsWrite
             | Scope::CustomersWrite
-            | Scope::ExperimentsWrite => self >= Role::Editor,
+            | Scope::ExperimentsWrite
+            | Scope::StudioWrite => self >= Role::Editor,
             Scope::AuditRead | Scope::UsageRead | Scope::MembersManage | Scope::WebhooksManage => {
                 self == Role::Owner
             }

@@ -45,7 +45,8 @@ pub enum Actor {
 }
 
 impl Actor {
-    pub(crate) fn label(&self) -> String {
+    /// How records name the actor (`user:3`, `key:bpk_ab12`).
+    pub fn label(&self) -> String {
         match self {
             Actor::User(id) => format!("user:{id}"),
             Actor::Key(prefix) => format!("key:{prefix}"),

@@ -31,6 +31,8 @@ pub enum AppError {
     WebhookNotFound(i64),
     #[error("no experiment {0} in this brand")]
     ExperimentNotFound(i64),
+    #[error("no generation {0} in this brand")]
+    GenerationNotFound(i64),
     #[error("this brand has no website widget yet; save one with PUT first")]
     WidgetNotConfigured,
     #[error("no website widget has this key, or it is turned off")]
@@ -97,6 +99,7 @@ impl Fault for AppError {
             | AppError::TicketNotFound(_)
             | AppError::WebhookNotFound(_)
             | AppError::ExperimentNotFound(_)
+            | AppError::GenerationNotFound(_)
             | AppError::WidgetNotConfigured
             | AppError::WidgetNotFound => FaultKind::User,
             AppError::MemberNotFound(_) | AppError::InvitationNotFound => FaultKind::User,

@@ -358,6 +358,23 @@ impl LlmService {
         Ok((response, None))
     }
 
+    /// A JSON answer satisfying the request's schema, through `route`, recorded under
+    /// `workspace` and `brand` (see [`Router::complete_json`]). Never cached: structured
+    /// output is asked for when a person wants a fresh draft.
+    pub async fn complete_json_in(
+        &self,
+        workspace: WorkspaceId,
+        brand: Option<BrandId>,
+        route: &str,
+        request: &ChatRequest,
+    ) -> Result<brandpilot_llm::StructuredResponse> {
+        Ok(self
+            .router
+            .scoped(call_scope(workspace, brand))
+            .complete_json(route, request)
+            .await?)
+    }
+
     /// A streamed answer through `route`. A cache hit streams the cached text as one delta;
     /// a fresh answer is cached once its stream has ended normally.
     pub async fn stream(

@@ -30,6 +30,7 @@ pub struct Settings {
     pub fetch: FetchSettings,
     pub billing: BillingSettings,
     pub assistant: AssistantSettings,
+    pub studio: StudioSettings,
     pub webhooks: WebhookSettings,
     pub widget: WidgetSettings,
 }
@@ -54,6 +55,7 @@ impl Default for Settings {
             fetch: FetchSettings::default(),
             billing: BillingSettings::default(),
             assistant: AssistantSettings::default(),
+            studio: StudioSettings::default(),
             webhooks: WebhookSettings::default(),
             widget: WidgetSettings::default(),
         }
@@ -139,6 +141,41 @@ impl Default for WidgetSettings {
             visitor_burst: 5,
             sessions_per_ip_per_minute: 10,
             session_days: 30,
+        }
+    }
+}
+
+/// Studio's generation loop: how many facts it grounds copy in, how often it asks the model
+/// to repair what the rules reject, and how fast a reel's voice-over is read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StudioSettings {
+    /// Passages of the brand's own material retrieved to ground each generation.
+    pub facts: usize,
+    /// Rewrites the model is asked for, per variant, after the model-free repairs; a
+    /// variant still failing after them is returned marked as failing.
+    pub max_repair_passes: u32,
+    /// Words per minute a reel's voice-over is read at (its word budget follows).
+    pub words_per_minute: f64,
+    /// The share of a reel's word budget a script may stray from it (0.15 = ±15%).
+    pub duration_tolerance: f64,
+    /// Word 3-shingle similarity at which two variants of one generation are near-duplicates.
+    pub duplicate_threshold: f64,
+    /// Tokens the model may write for one variant or script.
+    pub max_tokens: u32,
+    pub temperature: f32,
+}
+
+impl Default for StudioSettings {
+    fn default() -> Self {
+        Self {
+            facts: 5,
+            max_repair_passes: 2,
+            words_per_minute: brandpilot_studio::reel::DEFAULT_WORDS_PER_MINUTE,
+            duration_tolerance: 0.15,
+            duplicate_threshold: brandpilot_studio::validate::duplicates::DEFAULT_THRESHOLD,
+            max_tokens: 700,
+            temperature: 0.7,
         }
     }
 }
@@ -293,6 +330,9 @@ pub struct ServerSettings {
     pub bind: String,
     /// A request that takes longer is answered 503 `timeout`.
     pub request_timeout_secs: u64,
+    /// The same for requests that generate with a model (Studio generations and reels),
+    /// which take minutes with the local model on a small machine.
+    pub generation_timeout_secs: u64,
     /// The largest JSON request body accepted, in KiB.
     pub max_body_kb: usize,
     /// The largest upload request (all its files together), in MiB; each file is also
@@ -333,6 +373,7 @@ impl Default for ServerSettings {
         Self {
             bind: "127.0.0.1:8080".into(),
             request_timeout_secs: 30,
+            generation_timeout_secs: 600,
             max_body_kb: 1024,
             max_upload_mb: 100,
             max_upload_files: 20,

@@ -126,6 +126,7 @@ impl From<AppError> for ApiError {
             | AppError::TicketNotFound(_)
             | AppError::WebhookNotFound(_)
             | AppError::ExperimentNotFound(_)
+            | AppError::GenerationNotFound(_)
             | AppError::WidgetNotConfigured
             | AppError::WidgetNotFound => ApiError::not_found(error.to_string()),
             AppError::InvalidInput(message) => ApiError::invalid(message.clone()),

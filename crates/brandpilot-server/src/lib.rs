@@ -109,6 +109,7 @@ pub fn build_router(state: ServerState, extra: Router<ServerState>) -> Router {
     let settings = &state.app.settings.server;
     let context = middleware::ContextConfig {
         timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
+        generation_timeout: Duration::from_secs(settings.generation_timeout_secs.max(1)),
         hsts: settings.tls_terminated_upstream,
         metrics: state.http.clone(),
     };

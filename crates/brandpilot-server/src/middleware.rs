@@ -22,6 +22,8 @@ pub struct RequestId(pub String);
 pub(crate) struct ContextConfig {
     pub metrics: std::sync::Arc<crate::metrics::HttpMetrics>,
     pub timeout: Duration,
+    /// The timeout of the routes in [`crate::routes::GENERATION_ROUTES`].
+    pub generation_timeout: Duration,
     /// Send `Strict-Transport-Security` (only behind TLS: the server itself speaks HTTP).
     pub hsts: bool,
 }
@@ -47,14 +49,16 @@ pub(crate) async fn request_context(
     let method = request.method().clone();
     let span = tracing::info_span!("request", request_id = %id, %method, %route, key = tracing::field::Empty);
     let started = Instant::now();
+    let timeout = if crate::routes::GENERATION_ROUTES.contains(&(method.as_str(), route.as_str())) {
+        config.generation_timeout
+    } else {
+        config.timeout
+    };
     let response = async {
-        match tokio::time::timeout(config.timeout, next.run(request)).await {
+        match tokio::time::timeout(timeout, next.run(request)).await {
             Ok(response) => response,
             Err(_) => {
-                tracing::warn!(
-                    timeout_ms = config.timeout.as_millis() as u64,
-                    "request timed out"
-                );
+                tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out");
                 crate::ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "timeout",

@@ -24,6 +24,13 @@ use crate::ServerState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The routes that write with a model and may take minutes (with the local model on a
+/// small machine): they get `server.generation_timeout_secs` instead of the usual timeout.
+pub(crate) const GENERATION_ROUTES: [(&str, &str); 2] = [
+    ("POST", "/api/v1/brands/{brand_id}/studio/generations"),
+    ("POST", "/api/v1/brands/{brand_id}/studio/reels"),
+];
+
 /// The largest body `POST …/studio/validate` reads.
 const VARIANT_BODY_BYTES: usize = 16 * 1024 * 1024;
 
@@ -80,6 +87,12 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         .routes(routes!(studio::list_sectors))
         .routes(routes!(studio::list_hook_types))
         .routes(routes!(studio::seo_metadata))
+        .routes(routes!(
+            studio::generations::list_generations,
+            studio::generations::generate_copy
+        ))
+        .routes(routes!(studio::generations::get_generation))
+        .routes(routes!(studio::generations::generate_reel))
         .routes(routes!(
             experiments::list_experiments,
             experiments::create_experiment

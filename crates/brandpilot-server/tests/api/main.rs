@@ -9,6 +9,7 @@ mod auth;
 mod brands;
 mod browser;
 mod errors;
+mod generations;
 mod headers;
 mod health;
 mod limits;

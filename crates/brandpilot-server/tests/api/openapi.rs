@@ -174,7 +174,8 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
             .replace("{message_id}", "999999")
             .replace("{ticket_id}", "999999")
             .replace("{customer_id}", "nobody")
-            .replace("{experiment_id}", "999999");
+            .replace("{experiment_id}", "999999")
+            .replace("{generation_id}", "999999");
         let body = ["POST", "PUT", "PATCH"]
             .contains(&method.as_str())
             .then(|| match path.as_str() {
@@ -198,6 +199,13 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
                     "fields": [{ "field": "post", "text": "scoped" }],
                 }),
                 "/api/v1/brands/{brand_id}/studio/seo" => json!({ "brief": { "topic": "scoped" } }),
+                "/api/v1/brands/{brand_id}/studio/generations" => {
+                    json!({ "channel": "x_post", "goal": "scoped" })
+                }
+                "/api/v1/brands/{brand_id}/studio/reels" => json!({
+                    "sector": "education", "hook_type": "question", "duration_seconds": 30,
+                    "topic": "scoped",
+                }),
                 "/api/v1/brands/{brand_id}/experiments" => json!({
                     "name": format!("scoped {method} {scope}"),
                     "arms": [{ "name": "A" }, { "name": "B" }],

@@ -325,6 +325,31 @@ const WALK: &[Case] = &[
     },
     Case {
         method: "GET",
+        path: "/api/v1/brands/{brand_id}/studio/generations",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/brands/{brand_id}/studio/generations/{generation_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/studio/generations",
+        body: |_| Body::Json(json!({ "channel": "x_post", "goal": "A walk" })),
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/studio/reels",
+        body: |_| {
+            Body::Json(json!({
+                "sector": "education", "hook_type": "question", "duration_seconds": 30,
+                "topic": "A walk",
+            }))
+        },
+    },
+    Case {
+        method: "GET",
         path: "/api/v1/brands/{brand_id}/experiments",
         body: |_| Body::None,
     },
@@ -377,6 +402,7 @@ struct Fixture {
     key_a: i64,
     webhook: i64,
     experiment: i64,
+    generation: i64,
     narrow_key: String,
     mallory_key: String,
     counter: std::sync::atomic::AtomicU32,
@@ -399,6 +425,7 @@ impl Fixture {
             .replace("{key_id}", &self.key_a.to_string())
             .replace("{webhook_id}", &self.webhook.to_string())
             .replace("{experiment_id}", &self.experiment.to_string())
+            .replace("{generation_id}", &self.generation.to_string())
             .replace("{conversation_id}", &self.conversation.to_string())
             .replace("{message_id}", &self.message.to_string())
             .replace("{ticket_id}", &self.ticket.to_string())
@@ -569,6 +596,45 @@ async fn fixture(app: &TestApp) -> Fixture {
         .json(&json!({ "banned_words": [CANARY] }))
         .json_ok()
         .await;
+    // A generation needs a model, which this walk has none of: stored as one would be.
+    let generation = app
+        .app
+        .store
+        .create_generation(&brandpilot_store::NewGeneration {
+            brand: brandpilot_core::BrandId(brand),
+            kind: "copy".into(),
+            channel: "x_post".into(),
+            request_json: json!({ "goal": CANARY }).to_string(),
+            provenance_json: json!({
+                "sources": [], "examples": [], "provider": null, "model": null,
+                "prompt_template": "studio.copy", "prompt_version": 1, "model_calls": 1,
+                "prompt_tokens": 1, "completion_tokens": 1, "cost_usd": null,
+                "latency_ms": 1, "repair_passes": 0,
+            })
+            .to_string(),
+            created_by: None,
+            variants: vec![brandpilot_store::NewVariant {
+                label: "short_form".into(),
+                content_json: json!({
+                    "fields": [{ "field": "post", "text": format!("{CANARY} post") }],
+                    "citations": [], "unbacked_figures": [], "repair_passes": 0, "repairs": [],
+                })
+                .to_string(),
+                report_json: serde_json::to_string(&brandpilot_studio::validate_variant(
+                    &Default::default(),
+                    brandpilot_studio::Channel::XPost,
+                    &[brandpilot_studio::FieldText::new(
+                        brandpilot_studio::Field::Post,
+                        format!("{CANARY} post"),
+                    )],
+                    brandpilot_studio::language::Language::En,
+                ))
+                .unwrap(),
+                passed: false,
+            }],
+        })
+        .await
+        .unwrap();
     let key = as_alice(Method::POST, "/api/v1/keys")
         .json(&json!({ "name": format!("{CANARY} key") }))
         .json_ok()
@@ -609,6 +675,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         key_a: key["key"]["id"].as_i64().unwrap(),
         webhook: webhook["webhook"]["id"].as_i64().unwrap(),
         experiment: experiment["id"].as_i64().unwrap(),
+        generation: generation.id.0,
         narrow_key: narrow["secret"].as_str().unwrap().to_owned(),
         mallory_key: mallory_key["secret"].as_str().unwrap().to_owned(),
         counter: Default::default(),

@@ -7,6 +7,7 @@
 //! OpenAPI; the handlers here only extract, authorise, call one application operation and
 //! map its result.
 
+pub(crate) mod generations;
 mod names;
 mod report;
 mod rules;
@@ -152,7 +153,7 @@ pub(crate) async fn list_hook_types(caller: Caller) -> Result<Json<HookTypeList>
     Ok(Json(HookTypeList { hook_types }))
 }
 
-fn parse_language(code: Option<&str>) -> Result<language::Language, ApiError> {
+pub(crate) fn parse_language(code: Option<&str>) -> Result<language::Language, ApiError> {
     match code {
         None => Ok(language::Language::En),
         Some(code) => language::from_code(code).ok_or_else(|| {

@@ -5,7 +5,7 @@
 //! here calls the application; the handlers in the parent module do.
 
 use super::names::{ChannelName, FieldName, wire_name};
-use brandpilot_studio::repair::RepairOutcome;
+use brandpilot_studio::repair::{RepairAction, RepairOutcome};
 use brandpilot_studio::seo::SeoMetadata;
 use brandpilot_studio::validate::{FieldRef, RuleResult, RuleStatus, Severity};
 use brandpilot_studio::{Report, Violation};
@@ -185,6 +185,26 @@ pub struct RepairActionOut {
     pub detail: serde_json::Value,
 }
 
+impl From<RepairAction> for RepairActionOut {
+    fn from(action: RepairAction) -> Self {
+        let mut detail = serde_json::to_value(&action.kind).unwrap_or_default();
+        let kind = detail
+            .as_object_mut()
+            .and_then(|object| object.remove("kind"))
+            .and_then(|kind| kind.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if !detail.is_object() {
+            detail = serde_json::json!({});
+        }
+        RepairActionOut {
+            rule: action.rule.code().to_owned(),
+            field: action.field.map(Into::into),
+            kind,
+            detail,
+        }
+    }
+}
+
 /// The variant after the repairs that need no model, and what is left for a model.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RepairOut {
@@ -209,27 +229,7 @@ impl From<RepairOutcome> for RepairOut {
                     text: entry.text,
                 })
                 .collect(),
-            actions: outcome
-                .actions
-                .into_iter()
-                .map(|action| {
-                    let mut detail = serde_json::to_value(&action.kind).unwrap_or_default();
-                    let kind = detail
-                        .as_object_mut()
-                        .and_then(|object| object.remove("kind"))
-                        .and_then(|kind| kind.as_str().map(str::to_owned))
-                        .unwrap_or_default();
-                    if !detail.is_object() {
-                        detail = serde_json::json!({});
-                    }
-                    RepairActionOut {
-                        rule: action.rule.code().to_owned(),
-                        field: action.field.map(Into::into),
-                        kind,
-                        detail,
-                    }
-                })
-                .collect(),
+            actions: outcome.actions.into_iter().map(Into::into).collect(),
             report: outcome.report.into(),
             needs_model: outcome.needs_model.into_iter().map(Into::into).collect(),
         }

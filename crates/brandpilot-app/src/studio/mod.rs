@@ -1,11 +1,20 @@
-//! Studio's model-free use cases: a brand's content rules, judging (and mending what needs
-//! no model in) a variant against them, and SEO metadata weighed against the brand's own
-//! documents. Generation with a model comes later and builds on these.
+//! Studio's use cases: a brand's content rules, judging (and mending what needs no model in)
+//! a variant against them, SEO metadata weighed against the brand's own documents, and
+//! generation: briefs → grounded, validated, repaired variants (`generate.rs`) with the
+//! prompts they use (`prompts.rs`).
 //!
 //! The rules, validators, repairs and SEO arithmetic live in `brandpilot-studio` (pure
 //! functions); this module loads and stores what they need, bounds the input so a request
 //! cannot make them slow, and runs them off the async executor. It never holds SQL and never
 //! knows HTTP.
+
+mod generate;
+mod prompts;
+mod reel;
+
+pub use generate::{
+    Angle, Brief, FactSource, GeneratedVariant, Generation, Provenance, VariantContent,
+};
 
 use crate::error::blocking;
 use crate::{AppError, Brandpilot, Result};
