@@ -46,6 +46,8 @@ enum Command {
     Reindex,
     /// Evaluate retrieval on a BEIR-layout dataset.
     Eval(EvalArgs),
+    /// Write on-brand copy from a brief, or a reel script, judged against the brand's rules.
+    Generate(commands::generate::GenerateArgs),
     /// Ask a language model through a route; streams the answer.
     Chat(commands::chat::ChatArgs),
     /// List LLM providers, routes and local models, or pull a local model.
@@ -124,6 +126,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval(args) => commands::eval::run(settings, args.what).await,
         Command::Bench(args) => commands::bench::run(settings, args).await,
         Command::Chat(args) => commands::chat::run(settings, args).await,
+        Command::Generate(args) => commands::generate::run(settings, args).await,
         Command::Models { what } => commands::models::run(settings, what),
         Command::Serve(args) => commands::serve::run(settings, args).await,
         Command::Keys(args) => commands::keys::run(settings, args).await,

@@ -749,3 +749,84 @@ fn two_servers_on_one_postgresql_share_the_work_and_the_data() {
     }
     runtime.block_on(store.close());
 }
+
+#[test]
+fn generate_writes_variants_from_the_command_line_and_the_exit_code_says_if_all_passed() {
+    use brandpilot_testkit::openai_chat_server::{ChatReply, OpenAiChatOptions, OpenAiChatServer};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let model = OpenAiChatServer::start(OpenAiChatOptions::default());
+    let config = dir.path().join("brandpilot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[llm.providers.hosted]\nkind = \"openai\"\nmodel = \"cli-test-model\"\n\
+             base_url = \"{}\"\n",
+            model.base_url()
+        ),
+    )
+    .unwrap();
+    let material = dir.path().join("shop.md");
+    std::fs::write(
+        &material,
+        "# Roastery\n\nOur single-origin beans are roasted every Tuesday in small batches.\n",
+    )
+    .unwrap();
+    run(brandpilot(&data)
+        .arg("ingest")
+        .arg("--brand")
+        .arg("roastery")
+        .arg(&material));
+    let generate = |extra: &[&str]| {
+        let mut command = brandpilot(&data);
+        command
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "generate",
+                "copy",
+                "--brand",
+                "roastery",
+                "--channel",
+                "x_post",
+            ])
+            .args(["--goal", "Sell the Tuesday roast", "--variants", "1"])
+            .args(extra);
+        command.output().unwrap()
+    };
+
+    model.script([ChatReply::text(
+        r#"{"post": "Fresh single-origin beans, roasted every Tuesday in small batches. Order a bag of the Tuesday roast.", "sources": [1]}"#,
+    )]);
+    let output = generate(&[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("=== short_form · passed"), "{stdout}");
+    assert!(stdout.contains("roasted every Tuesday"), "{stdout}");
+    assert!(stdout.contains("[1] Roastery"), "{stdout}");
+    assert!(stderr.contains("1 of 1 passed"), "{stderr}");
+    assert!(stderr.contains("hosted (cli-test-model)"), "{stderr}");
+
+    // A draft promising a discount nobody offered, twice: returned failing, exit code 3,
+    // and the JSON names the figure.
+    let unbacked = r#"{"post": "Tuesday roast: 30% off single-origin beans. Order a bag of the Tuesday roast.", "sources": [1]}"#;
+    model.script([
+        ChatReply::text(unbacked),
+        ChatReply::text(unbacked),
+        ChatReply::text(unbacked),
+    ]);
+    let output = generate(&["--json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let generation: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(generation["variants"][0]["passed"], false);
+    assert_eq!(
+        generation["variants"][0]["content"]["unbacked_figures"],
+        serde_json::json!(["30"])
+    );
+}

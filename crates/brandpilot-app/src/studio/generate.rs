@@ -414,10 +414,15 @@ impl Writer {
                 Ok(structured.value)
             }
             Err(error) => {
+                // An answer that failed its schema twice was two paid calls.
+                let calls = match &error {
+                    AppError::Llm(brandpilot_llm::LlmError::InvalidStructuredOutput { .. }) => 2,
+                    _ => 1,
+                };
                 self.spend
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .calls += 1;
+                    .calls += calls;
                 Err(error)
             }
         }

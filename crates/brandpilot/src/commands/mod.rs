@@ -5,6 +5,7 @@ pub mod backup;
 pub mod bench;
 pub mod chat;
 pub mod eval;
+pub mod generate;
 pub mod ingest;
 pub mod keys;
 pub mod models;
