@@ -1,7 +1,8 @@
 //! The one error type of the crate. Everything here is a pure function of its inputs, so
 //! every error is the caller's input being unusable (rules that contradict themselves, a
-//! reel duration out of range, an experiment without visitors): none is transient and none
-//! should ever be a bug. Each carries a stable `code()` so the HTTP layer can map it once.
+//! reel duration out of range, an experiment without visitors, a voice without examples):
+//! none is transient and none should ever be a bug. Each carries a stable `code()` so the
+//! HTTP layer can map it once.
 
 use thiserror::Error;
 
@@ -13,6 +14,10 @@ pub enum StudioError {
     /// replacement that is itself banned, ...).
     #[error("brand rules: {field}: {reason}")]
     InvalidRules { field: &'static str, reason: String },
+    /// A voice profile a person edited into something that cannot be scored against (a
+    /// negative rate, a share above 1, an empty vocabulary word, ...).
+    #[error("voice profile: {field}: {reason}")]
+    InvalidVoice { field: &'static str, reason: String },
     /// A request value outside what the operation accepts.
     #[error("{field}: {reason}")]
     InvalidInput { field: &'static str, reason: String },
@@ -32,6 +37,7 @@ impl StudioError {
     pub fn code(&self) -> &'static str {
         match self {
             StudioError::InvalidRules { .. } => "invalid_brand_rules",
+            StudioError::InvalidVoice { .. } => "invalid_voice_profile",
             StudioError::InvalidInput { .. } => "invalid_input",
             StudioError::DurationOutOfRange(_) => "duration_out_of_range",
             StudioError::EmptySlug(_) => "empty_slug",

@@ -13,6 +13,7 @@
 
 use crate::text::{fold_to_ascii, sentences, words};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 /// The counts behind a score, and the scores.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -27,14 +28,19 @@ pub struct Readability {
     pub grade_level: f64,
 }
 
+/// The words a reader reads in `text`, as byte spans: [`words`] without hashtags and
+/// @mentions (links are never words). Numbers are words: read aloud, "50" is one.
+pub fn prose_words(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut spans = words(text);
+    spans.retain(|span| span.start == 0 || !matches!(bytes[span.start - 1], b'#' | b'@'));
+    spans
+}
+
 /// Scores `text`; `None` when it has no words. Hashtags, @mentions and links are not words
 /// of the text; numbers are (read aloud, "50" is a word).
 pub fn score(text: &str) -> Option<Readability> {
-    let bytes = text.as_bytes();
-    let counted: Vec<_> = words(text)
-        .into_iter()
-        .filter(|span| span.start == 0 || !matches!(bytes[span.start - 1], b'#' | b'@'))
-        .collect();
+    let counted = prose_words(text);
     if counted.is_empty() {
         return None;
     }

@@ -57,7 +57,7 @@ pub fn tf_idf(count: usize, length: usize, document_frequency: usize, documents:
 
 /// The grouping key of a word: plurals meet their singular ("courses" → "course",
 /// "classes" → "class", "studies" → "study").
-fn term_key(word: &str) -> String {
+pub(crate) fn term_key(word: &str) -> String {
     if word.len() > 4 && word.ends_with("ies") {
         format!("{}y", &word[..word.len() - 3])
     } else if word.len() > 4
