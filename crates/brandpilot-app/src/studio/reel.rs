@@ -5,8 +5,8 @@
 //! fails, up to `studio.max_repair_passes`.
 
 use super::generate::{
-    Draft, Generation, Spend, Writer, backing_text_of, published_text, supported_citations,
-    to_json, unbacked_figures, variant_to_store,
+    Draft, Generation, Spend, Writer, backing_text_of, published_text, relax_long_strings,
+    supported_citations, to_json, unbacked_figures, variant_to_store,
 };
 use super::prompts::{self, PromptFact};
 use crate::error::blocking;
@@ -77,6 +77,7 @@ impl Brandpilot {
             prompts::fact_lines(&prompt_facts),
         );
         let mut schema = script_schema(request.duration_seconds, &rules).map_err(studio_error)?;
+        relax_long_strings(&mut schema);
         if !facts.is_empty() {
             let numbers: Vec<usize> = (1..=facts.len()).collect();
             schema["properties"]["sources"] =
