@@ -277,7 +277,7 @@ impl Generation {
         let variants = record
             .variants
             .iter()
-            .map(|variant| GeneratedVariant::from_record(variant))
+            .map(GeneratedVariant::from_record)
             .collect::<Result<Vec<_>>>()?;
         Ok(Generation {
             id: record.id,
@@ -753,7 +753,29 @@ impl Brandpilot {
     /// First draft, then model-free repairs and rewrites until it passes or passes run out.
     async fn write_variant(&self, writer: &Writer, brief: &Brief, angle: Angle) -> Result<Draft> {
         let system = format!("{}{}\n", writer.system, angle.instruction());
-        let value = writer.ask(&system, brief.prompt_text()).await?;
+        let value = match writer.ask(&system, brief.prompt_text()).await {
+            Ok(value) => value,
+            // A model that cannot produce the JSON (a small one rambling past the token
+            // limit) fails this variant, shown as failing with why; an unreachable provider
+            // fails the whole generation.
+            Err(AppError::Llm(
+                error @ brandpilot_llm::LlmError::InvalidStructuredOutput { .. },
+            )) => {
+                let mut draft = self
+                    .mend(
+                        writer,
+                        brief.channel,
+                        brief.language,
+                        Vec::new(),
+                        Vec::new(),
+                        Vec::new(),
+                    )
+                    .await?;
+                draft.note = Some(format!("the model could not write a draft: {error}"));
+                return Ok(draft);
+            }
+            Err(other) => return Err(other),
+        };
         let mut draft = self
             .mend(
                 writer,

@@ -282,6 +282,44 @@ async fn a_variant_still_failing_after_the_last_pass_is_returned_and_stored_as_f
 }
 
 #[tokio::test]
+async fn a_draft_the_model_cannot_write_as_json_fails_that_variant_not_the_generation() {
+    let (app, model) = app_with_model(1).await;
+    let brand = brand_with_rules(&app).await;
+    let good = json!({
+        "post": "Learn watercolour in twelve weeks of live lessons with Mara Lind. Book your seat. \
+                 Places are limited. #watercolour",
+        "sources": [1],
+    });
+    // One variant gets prose twice (the first answer and the correction), the other JSON.
+    model.script([
+        ChatReply::text("Here is a lovely post about painting!"),
+        reply(good),
+        ChatReply::text("Still prose, sorry."),
+    ]);
+    let generation = app
+        .post(
+            &format!("/api/v1/brands/{brand}/studio/generations"),
+            &brief(2),
+        )
+        .json_ok()
+        .await;
+    let variants = generation["variants"].as_array().unwrap();
+    let failed: Vec<&Value> = variants.iter().filter(|v| v["passed"] == false).collect();
+    assert_eq!(failed.len(), 1, "{generation}");
+    assert!(
+        failed[0]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("the model could not write a draft"),
+        "{}",
+        failed[0]
+    );
+    assert_eq!(failed[0]["fields"], json!([]));
+    assert_eq!(generation["passed"], 1);
+    assert_eq!(generation["provenance"]["model_calls"], 3);
+}
+
+#[tokio::test]
 async fn a_reel_script_fits_its_duration_and_its_estimate_is_what_the_words_take() {
     let (app, model) = app_with_model(1).await;
     let brand = brand_with_rules(&app).await;
