@@ -63,6 +63,10 @@ pub enum AppError {
     },
     #[error("invalid settings: {0}")]
     Settings(String),
+    /// No language model can be set up for a use case that cannot work without one (the
+    /// detail is the operator's, logged, not shown).
+    #[error("no language model is available: {0}")]
+    ModelUnavailable(String),
     #[error(transparent)]
     Store(#[from] brandpilot_store::StoreError),
     #[error(transparent)]
@@ -108,6 +112,7 @@ impl Fault for AppError {
             AppError::Forbidden(_) => FaultKind::User,
             AppError::CreditsExhausted { .. } => FaultKind::User,
             AppError::Settings(_) | AppError::Dataset(_) => FaultKind::User,
+            AppError::ModelUnavailable(_) => FaultKind::Transient,
             AppError::Store(e) => e.fault(),
             AppError::Index(e) => e.fault(),
             AppError::Embed(e) => e.fault(),

@@ -174,6 +174,15 @@ impl From<AppError> for ApiError {
             | AppError::Extract(_)
             | AppError::Llm(_)
             | AppError::Retrieve(_) => by_fault(&error),
+            AppError::ModelUnavailable(detail) => {
+                tracing::error!(%detail, "no language model for a request that needs one");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "model_unavailable",
+                    "no language model is available; an operator must configure a provider or \
+                     pull the local model (`brandpilot models pull`)",
+                )
+            }
             AppError::Settings(_)
             | AppError::Dataset(_)
             | AppError::Io { .. }

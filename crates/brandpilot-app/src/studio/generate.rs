@@ -645,7 +645,7 @@ impl Brandpilot {
         let backing = backing_text(&brief, &facts);
         let settings = &self.settings.studio;
         let writer = Writer {
-            llm: llm.get(self).await?,
+            llm: llm.get(self).await.map_err(model_unavailable)?,
             brand: brand.clone(),
             compiled: Arc::new(CompiledRules::new(&rules)),
             system,
@@ -991,6 +991,15 @@ pub(crate) fn variant_to_store(
         report_json: to_json(&draft.report)?,
         passed,
     })
+}
+
+/// A model service that cannot be built (no provider, no local model file) is the
+/// operator's to fix: 503 for the caller, the detail in the log.
+pub(crate) fn model_unavailable(error: AppError) -> AppError {
+    match error {
+        AppError::Settings(detail) => AppError::ModelUnavailable(detail),
+        other => other,
+    }
 }
 
 pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String> {

@@ -4,6 +4,7 @@
 //! and the reel's own (parts, scene count, spoken length), and ask for rewrites while any
 //! fails, up to `studio.max_repair_passes`.
 
+use super::generate::model_unavailable;
 use super::generate::{
     Draft, Generation, Spend, Writer, backing_text_of, published_text, relax_long_strings,
     supported_citations, to_json, unbacked_figures, variant_to_store,
@@ -87,7 +88,7 @@ impl Brandpilot {
             }
         }
         let writer = Writer {
-            llm: llm.get(self).await?,
+            llm: llm.get(self).await.map_err(model_unavailable)?,
             brand: brand.clone(),
             compiled: Arc::new(CompiledRules::new(&rules)),
             backing: backing_text_of(&request.topic, &facts),
