@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-${CARGO_TARGET_DIR:-target}/debug/brandpilot}
-[ -x "$bin" ] || cargo build --locked -p brandpilot
+# Build (a no-op when fresh): a stale binary would test yesterday's API.
+[ -n "${1:-}" ] || cargo build --locked -p brandpilot
 venv=${CARGO_TARGET_DIR:-target}/schemathesis-venv
 if [ ! -x "$venv/bin/schemathesis" ]; then
     python3 -m venv "$venv"
@@ -17,11 +18,26 @@ fi
 
 work=$(mktemp -d /tmp/brandpilot-schemathesis.XXXXXX)
 server_pid=
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+model_pid=
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+    [ -n "$model_pid" ] && kill "$model_pid" 2>/dev/null
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
 trap cleanup EXIT
 export BRANDPILOT__EMBEDDER__KIND=hashing
 export BRANDPILOT__SERVER__PER_IP_PER_MINUTE=0 BRANDPILOT__SERVER__PER_KEY_PER_MINUTE=0
 export BRANDPILOT__SERVER__SIGN_IN_PER_MINUTE=0
+# Studio's generation routes need a model; a fake hosted one answers on loopback so they
+# are exercised (the local model would take minutes per case).
+python3 scripts/fake-openai-chat.py >"$work/model.url" &
+model_pid=$!
+for _ in $(seq 1 50); do [ -s "$work/model.url" ] && break; sleep 0.1; done
+export BRANDPILOT__LLM__PROVIDERS__FAKE__KIND=openai
+export BRANDPILOT__LLM__PROVIDERS__FAKE__MODEL=fake
+BRANDPILOT__LLM__PROVIDERS__FAKE__BASE_URL=$(cat "$work/model.url")
+export BRANDPILOT__LLM__PROVIDERS__FAKE__BASE_URL
 run() { "$bin" --data-dir "$work/data" --models-dir "$work/no-models" "$@"; }
 
 mkdir -p "$work/docs"
