@@ -9,10 +9,13 @@
 //! knows HTTP.
 
 mod generate;
+mod grounding;
 mod prompts;
+mod records;
 mod reel;
+mod writer;
 
-pub use generate::{
+pub use records::{
     Angle, Brief, FactSource, GeneratedVariant, Generation, Provenance, VariantContent,
 };
 

@@ -4,12 +4,10 @@
 //! and the reel's own (parts, scene count, spoken length), and ask for rewrites while any
 //! fails, up to `studio.max_repair_passes`.
 
-use super::generate::model_unavailable;
-use super::generate::{
-    Draft, Generation, Spend, Writer, backing_text_of, published_text, relax_long_strings,
-    supported_citations, to_json, unbacked_figures, variant_to_store,
-};
-use super::prompts::{self, PromptFact};
+use super::grounding::{published_text, supported_citations, unbacked_figures};
+use super::prompts;
+use super::records::{Generation, to_json, variant_to_store};
+use super::writer::{Draft, Writer, WriterPlan};
 use crate::error::blocking;
 use crate::llm::LazyLlm;
 use crate::{AppError, Brandpilot, Result};
@@ -18,9 +16,9 @@ use brandpilot_studio::reel::{
     self, ReelConfig, ReelRequest, ReelScript, hook_type_info, repair_script, scene_range,
     script_schema, sector_info, word_budget,
 };
-use brandpilot_studio::{Channel, CompiledRules, StudioError, Violation};
+use brandpilot_studio::{Channel, StudioError, Violation};
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Characters a reel's topic may have.
@@ -55,52 +53,30 @@ impl Brandpilot {
         };
         let budget = word_budget(request.duration_seconds, &config).map_err(studio_error)?;
         let rules = self.studio_rules(brand).await?;
-        let profile = self.brand_profile(brand).await?;
         let facts = self.grounding_facts(brand, &request.topic).await?;
-        let spec = brandpilot_studio::channels::spec(Channel::ReelScript);
-        let prompt_facts: Vec<PromptFact<'_>> = facts
-            .iter()
-            .map(|f| PromptFact {
-                title: &f.source_title,
-                text: &f.text,
-            })
-            .collect();
-        let system = format!(
-            "{}{}{}{}Answer with one JSON object and nothing else.\n",
-            prompts::writer_lines(&brand.name, &profile, request.language),
-            prompts::rule_lines(&rules, spec),
-            prompts::reel_lines(
-                sector_info(request.sector),
-                hook_type_info(request.hook_type),
-                &budget,
-                scene_range(request.duration_seconds),
-            ),
-            prompts::fact_lines(&prompt_facts),
-        );
-        let mut schema = script_schema(request.duration_seconds, &rules).map_err(studio_error)?;
-        relax_long_strings(&mut schema);
-        if !facts.is_empty() {
-            let numbers: Vec<usize> = (1..=facts.len()).collect();
-            schema["properties"]["sources"] =
-                json!({"type": "array", "items": {"enum": numbers}, "maxItems": facts.len()});
-            if let Some(required) = schema["required"].as_array_mut() {
-                required.push(json!("sources"));
-            }
-        }
-        let writer = Writer {
-            llm: llm.get(self).await.map_err(model_unavailable)?,
-            brand: brand.clone(),
-            compiled: Arc::new(CompiledRules::new(&rules)),
-            backing: backing_text_of(&request.topic, &facts),
-            system,
-            schema,
-            facts,
-            max_tokens: settings.max_tokens.max(900),
-            temperature: settings.temperature,
-            max_repair_passes: settings.max_repair_passes,
-            spend: Mutex::new(Spend::default()),
-        };
         let user = format!("Topic: {}\n", request.topic.trim());
+        let writer = self
+            .writer(
+                llm,
+                brand,
+                &rules,
+                WriterPlan {
+                    language: request.language,
+                    channel: Channel::ReelScript,
+                    task_lines: prompts::reel_lines(
+                        sector_info(request.sector),
+                        hook_type_info(request.hook_type),
+                        &budget,
+                        scene_range(request.duration_seconds),
+                    ),
+                    schema: script_schema(request.duration_seconds, &rules)
+                        .map_err(studio_error)?,
+                    facts,
+                    request_text: &user,
+                    max_tokens: settings.max_tokens.max(900),
+                },
+            )
+            .await?;
         let value = writer.ask(&writer.system, user).await?;
         let (mut script, mut draft) = self
             .mend_script(&writer, &request, &config, &value, Vec::new())
@@ -168,8 +144,8 @@ impl Brandpilot {
         let script = script_from_json(value);
         let cited = writer.citations(value);
         let compiled = Arc::clone(&writer.compiled);
-        let backing = writer.backing.clone();
-        let facts: Vec<String> = writer.facts.iter().map(|f| f.text.to_lowercase()).collect();
+        let backing = Arc::clone(&writer.backing);
+        let facts = Arc::clone(&writer.fact_texts);
         let (request, config) = (request.clone(), *config);
         blocking(move || {
             let repaired =

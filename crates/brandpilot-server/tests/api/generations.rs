@@ -452,12 +452,18 @@ async fn without_any_model_a_generation_is_a_503_that_says_so() {
     let app = crate::helpers::spawn_app().await;
     let brand = app.create_brand("No model").await;
     let response = app
-        .post(&format!("/api/v1/brands/{brand}/studio/generations"), &brief(1))
+        .post(
+            &format!("/api/v1/brands/{brand}/studio/generations"),
+            &brief(1),
+        )
         .send()
         .await
         .unwrap();
     let error = assert_error(response, 503, "model_unavailable").await;
     let message = error["error"]["message"].as_str().unwrap();
     assert!(message.contains("models pull"), "{message}");
-    assert!(!message.contains("no-models"), "the server's paths stay in its log: {message}");
+    assert!(
+        !message.contains("no-models"),
+        "the server's paths stay in its log: {message}"
+    );
 }
