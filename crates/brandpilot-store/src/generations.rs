@@ -52,6 +52,8 @@ pub struct VariantRecord {
     pub passed: bool,
     /// `draft`, `in_review`, `approved` or `rejected`.
     pub review_state: String,
+    /// The saved version its content is, from 1 (what Studio wrote).
+    pub version: i64,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }

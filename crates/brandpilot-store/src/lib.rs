@@ -57,9 +57,14 @@ macro_rules! dispatch {
 mod assistant;
 mod generations;
 mod integrations;
+mod reviews;
 mod studio;
 
 pub use generations::{GenerationRecord, NewGeneration, NewVariant, VariantRecord};
+pub use reviews::{
+    FeedbackRecord, NewFeedback, PerformanceRecord, ReviewEvent, ReviewMove, VariantActivity,
+    VariantEdit, VariantVersion,
+};
 pub use studio::{ArmCounts, ExperimentEvent, ExperimentRecord, NewExperiment};
 
 impl Store {

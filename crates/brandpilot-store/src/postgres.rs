@@ -37,11 +37,13 @@ mod access;
 mod accounts;
 mod assistant;
 mod embeddings;
+#[macro_use]
 mod generations;
 mod integrations;
 mod jobs;
 mod llm;
 mod members;
+mod reviews;
 mod studio;
 
 /// The schema's migrations in order, embedded at compile time (see [`crate::migrations`]).
@@ -106,6 +108,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         12,
         "generations",
         include_str!("../migrations/postgres/0012_generations.sql"),
+    ),
+    (
+        13,
+        "variant_reviews",
+        include_str!("../migrations/postgres/0013_variant_reviews.sql"),
     ),
 ];
 

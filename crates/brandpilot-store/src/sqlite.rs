@@ -25,11 +25,13 @@ mod access;
 mod accounts;
 mod assistant;
 mod embeddings;
+#[macro_use]
 mod generations;
 mod integrations;
 mod jobs;
 mod llm;
 mod members;
+mod reviews;
 mod studio;
 
 /// The schema's migrations in order, embedded at compile time (see [`crate::migrations`]).
@@ -89,6 +91,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         12,
         "generations",
         include_str!("../migrations/sqlite/0012_generations.sql"),
+    ),
+    (
+        13,
+        "variant_reviews",
+        include_str!("../migrations/sqlite/0013_variant_reviews.sql"),
     ),
 ];
 

@@ -18,7 +18,7 @@ macro_rules! generation_columns {
 macro_rules! variant_columns {
     () => {
         "id, generation_id, brand_id, position, label, content, report, passed, review_state,
-         created_at, updated_at"
+         version, created_at, updated_at"
     };
 }
 
@@ -60,7 +60,22 @@ impl SqliteStore {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            record.variants.push(variant_from_row(&row)?);
+            let variant_record = variant_from_row(&row)?;
+            sqlx::query(
+                "INSERT INTO variant_versions (variant_id, brand_id, version, content, report,
+                     passed, created_by, created_at)
+                 VALUES (?, ?, 1, ?, ?, ?, ?, ?)",
+            )
+            .bind(variant_record.id.0)
+            .bind(generation.brand.0)
+            .bind(&variant.content_json)
+            .bind(&variant.report_json)
+            .bind(variant.passed)
+            .bind(&generation.created_by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            record.variants.push(variant_record);
         }
         tx.commit().await?;
         Ok(record)
@@ -160,7 +175,7 @@ fn generation_from_row(row: &SqliteRow) -> Result<GenerationRecord> {
     })
 }
 
-fn variant_from_row(row: &SqliteRow) -> Result<VariantRecord> {
+pub(super) fn variant_from_row(row: &SqliteRow) -> Result<VariantRecord> {
     Ok(VariantRecord {
         id: VariantId(row.try_get("id")?),
         generation: GenerationId(row.try_get("generation_id")?),
@@ -171,6 +186,7 @@ fn variant_from_row(row: &SqliteRow) -> Result<VariantRecord> {
         report_json: row.try_get("report")?,
         passed: row.try_get("passed")?,
         review_state: row.try_get("review_state")?,
+        version: row.try_get("version")?,
         created_at_ms: row.try_get("created_at")?,
         updated_at_ms: row.try_get("updated_at")?,
     })

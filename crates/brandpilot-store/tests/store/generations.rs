@@ -2,8 +2,10 @@
 //! brand: another brand's id finds nothing, lists hold only the brand's own, newest first,
 //! and paging with `before` walks them without gaps or repeats.
 
-use brandpilot_core::{BrandId, GenerationId};
-use brandpilot_store::{NewGeneration, NewVariant, Store};
+use brandpilot_core::{BrandId, GenerationId, VariantId};
+use brandpilot_store::{
+    NewFeedback, NewGeneration, NewVariant, PerformanceRecord, ReviewMove, Store, VariantEdit,
+};
 use brandpilot_testkit::backend_tests;
 
 fn generation(brand: BrandId, topic: &str) -> NewGeneration {
@@ -83,5 +85,110 @@ backend_tests! {
         let created = store.create_generation(&generation(acme.id, "gone")).await.unwrap();
         store.delete_brand(ws, acme.id).await.unwrap();
         assert_eq!(store.generation(acme.id, created.id).await.unwrap(), None);
+    }
+
+    async fn an_edit_is_the_next_version_and_sends_the_variant_back_to_draft(store: Store) {
+        let ws = store.ensure_workspace("default").await.unwrap();
+        let acme = store.ensure_brand(ws, "acme").await.unwrap().id;
+        let created = store.create_generation(&generation(acme, "spring")).await.unwrap();
+        let variant = created.variants[1].id;
+        assert_eq!(created.variants[1].version, 1);
+        let moved = store.move_variant_review(&review(acme, variant, "draft", "in_review")).await.unwrap().unwrap();
+        assert_eq!(moved.review_state, "in_review");
+
+        let edited = store.save_variant_version(&VariantEdit {
+            brand: acme,
+            variant,
+            content_json: r#"{"post":"better"}"#.into(),
+            report_json: r#"{"passed":true}"#.into(),
+            passed: true,
+            by: "user:7".into(),
+        }).await.unwrap().unwrap();
+        assert_eq!((edited.version, edited.review_state.as_str(), edited.passed), (2, "draft", true));
+        assert_eq!(edited.content_json, r#"{"post":"better"}"#);
+
+        let activity = store.variant_activity(acme, variant).await.unwrap();
+        let versions: Vec<_> = activity.versions.iter()
+            .map(|v| (v.version, v.content_json.as_str(), v.passed, v.created_by.as_deref()))
+            .collect();
+        assert_eq!(versions, [
+            (1, r#"{"post":"spring 1"}"#, false, Some("ana@example.com")),
+            (2, r#"{"post":"better"}"#, true, Some("user:7")),
+        ]);
+        let moves: Vec<_> = activity.events.iter()
+            .map(|e| (e.from_state.as_str(), e.to_state.as_str(), e.actor.as_str()))
+            .collect();
+        assert_eq!(moves, [("draft", "in_review", "user:1"), ("in_review", "draft", "user:7")]);
+        // The other variants are untouched.
+        let read = store.generation(acme, created.id).await.unwrap().unwrap();
+        assert_eq!(read.variants[0], created.variants[0]);
+    }
+
+    async fn a_review_move_happens_only_from_the_state_it_expects(store: Store) {
+        let ws = store.ensure_workspace("default").await.unwrap();
+        let acme = store.ensure_brand(ws, "acme").await.unwrap().id;
+        let variant = store.create_generation(&generation(acme, "spring")).await.unwrap().variants[0].id;
+        store.move_variant_review(&review(acme, variant, "draft", "in_review")).await.unwrap().unwrap();
+        let approve = review(acme, variant, "in_review", "approved");
+        let reject = review(acme, variant, "in_review", "rejected");
+        assert!(store.move_variant_review(&approve).await.unwrap().is_some());
+        // A second reviewer acting on the state they saw loses, and records nothing.
+        assert!(store.move_variant_review(&reject).await.unwrap().is_none());
+        assert_eq!(store.variant(acme, variant).await.unwrap().unwrap().review_state, "approved");
+        assert_eq!(store.variant_activity(acme, variant).await.unwrap().events.len(), 2);
+    }
+
+    async fn feedback_and_performance_stay_with_their_brand(store: Store) {
+        let ws = store.ensure_workspace("default").await.unwrap();
+        let acme = store.ensure_brand(ws, "acme").await.unwrap().id;
+        let rival = store.ensure_brand(ws, "rival").await.unwrap().id;
+        let variant = store.create_generation(&generation(acme, "spring")).await.unwrap().variants[0].id;
+        let feedback = |brand| NewFeedback {
+            brand,
+            variant,
+            rating: Some(4),
+            thumb: Some("up".into()),
+            comment: Some("good hook".into()),
+            author: "user:1".into(),
+        };
+        let totals = |views| PerformanceRecord {
+            views,
+            likes: 40,
+            shares: 5,
+            clicks: 30,
+            conversions: 3,
+            recorded_by: "key:bpk_1".into(),
+            updated_at_ms: 0,
+        };
+        assert!(store.add_variant_feedback(&feedback(rival)).await.unwrap().is_none());
+        assert!(store.put_variant_performance(rival, variant, &totals(1)).await.unwrap().is_none());
+        assert!(store.variant(rival, variant).await.unwrap().is_none());
+        assert!(store.move_variant_review(&review(rival, variant, "draft", "in_review")).await.unwrap().is_none());
+        assert_eq!(store.variant_activity(rival, variant).await.unwrap(), Default::default());
+
+        let recorded = store.add_variant_feedback(&feedback(acme)).await.unwrap().unwrap();
+        assert_eq!((recorded.rating, recorded.thumb.as_deref()), (Some(4), Some("up")));
+        store.put_variant_performance(acme, variant, &totals(900)).await.unwrap().unwrap();
+        let latest = store.put_variant_performance(acme, variant, &totals(1_200)).await.unwrap().unwrap();
+        assert_eq!((latest.views, latest.clicks), (1_200, 30));
+        let activity = store.variant_activity(acme, variant).await.unwrap();
+        assert_eq!(activity.feedback, [recorded]);
+        assert_eq!(activity.performance.map(|p| p.views), Some(1_200), "totals are replaced, not added");
+        assert_eq!(activity.versions.len(), 1);
+    }
+}
+
+fn review(brand: BrandId, variant: VariantId, from: &str, to: &str) -> ReviewMove {
+    ReviewMove {
+        brand,
+        variant,
+        from: from.into(),
+        to: to.into(),
+        actor: if to == "in_review" {
+            "user:1".into()
+        } else {
+            "user:2".into()
+        },
+        note: None,
     }
 }
