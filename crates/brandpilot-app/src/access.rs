@@ -53,10 +53,13 @@ pub enum Scope {
     ExperimentsWrite,
     /// Generate copy and reel scripts with the brand's model (this spends credits).
     StudioWrite,
+    /// Give a Studio variant its verdict (approved or rejected). People only: approval is
+    /// a person vouching for what the brand publishes.
+    StudioApprove,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 19] = [
+    pub const ALL: [Scope; 20] = [
         Scope::BrandsRead,
         Scope::BrandsWrite,
         Scope::SourcesRead,
@@ -76,6 +79,7 @@ impl Scope {
         Scope::WebhooksManage,
         Scope::ExperimentsWrite,
         Scope::StudioWrite,
+        Scope::StudioApprove,
     ];
 
     /// The scopes an API key may hold: all but the people-only ones.
@@ -89,7 +93,7 @@ impl Scope {
     pub fn key_may_hold(self) -> bool {
         !matches!(
             self,
-            Scope::MembersManage | Scope::KeysManage | Scope::WebhooksManage
+            Scope::MembersManage | Scope::KeysManage | Scope::WebhooksManage | Scope::StudioApprove
         )
     }
 
@@ -114,6 +118,7 @@ impl Scope {
             Scope::WebhooksManage => "webhooks:manage",
             Scope::ExperimentsWrite => "experiments:write",
             Scope::StudioWrite => "studio:write",
+            Scope::StudioApprove => "studio:approve",
         }
     }
 }
@@ -178,7 +183,8 @@ impl Role {
             | Scope::TicketsWrite
             | Scope::CustomersWrite
             | Scope::ExperimentsWrite
-            | Scope::StudioWrite => self >= Role::Editor,
+            | Scope::StudioWrite
+            | Scope::StudioApprove => self >= Role::Editor,
             Scope::AuditRead | Scope::UsageRead | Scope::MembersManage | Scope::WebhooksManage => {
                 self == Role::Owner
             }

@@ -33,6 +33,8 @@ pub enum AppError {
     ExperimentNotFound(i64),
     #[error("no generation {0} in this brand")]
     GenerationNotFound(i64),
+    #[error("no variant {0} in this brand")]
+    VariantNotFound(i64),
     #[error("this brand has no website widget yet; save one with PUT first")]
     WidgetNotConfigured,
     #[error("no website widget has this key, or it is turned off")]
@@ -104,6 +106,7 @@ impl Fault for AppError {
             | AppError::WebhookNotFound(_)
             | AppError::ExperimentNotFound(_)
             | AppError::GenerationNotFound(_)
+            | AppError::VariantNotFound(_)
             | AppError::WidgetNotConfigured
             | AppError::WidgetNotFound => FaultKind::User,
             AppError::MemberNotFound(_) | AppError::InvitationNotFound => FaultKind::User,

@@ -13,10 +13,15 @@ mod grounding;
 mod prompts;
 mod records;
 mod reel;
+mod review;
 mod writer;
 
 pub use records::{
     Angle, Brief, FactSource, GeneratedVariant, Generation, Provenance, VariantContent,
+};
+pub use review::{
+    FeedbackSummary, Performance, PerformanceTotals, ReviewState, VariantDetail, VariantFeedback,
+    VariantVersionView,
 };
 
 use crate::error::blocking;

@@ -214,6 +214,8 @@ pub struct GeneratedVariant {
     /// Every rule passed and every figure is backed.
     pub passed: bool,
     pub review_state: String,
+    /// The saved version its content is, from 1 (what Studio wrote).
+    pub version: i64,
 }
 
 /// What a variant holds besides its report.
@@ -288,6 +290,7 @@ impl GeneratedVariant {
             report: serde_json::from_str(&record.report_json).map_err(|e| corrupt("report", e))?,
             passed: record.passed,
             review_state: record.review_state.clone(),
+            version: record.version,
         })
     }
 }

@@ -31,7 +31,7 @@ pub(crate) const GENERATION_ROUTES: [(&str, &str); 2] = [
     ("POST", "/api/v1/brands/{brand_id}/studio/reels"),
 ];
 
-/// The largest body `POST …/studio/validate` reads.
+/// The largest body `POST …/studio/validate` and `PUT …/studio/variants/{id}` read.
 const VARIANT_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
@@ -43,6 +43,10 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
     // each, so a long one is told which field is too long instead of a bare 413.
     let variants = OpenApiRouter::new()
         .routes(routes!(studio::validate_variant))
+        .routes(routes!(
+            studio::variants::get_variant,
+            studio::variants::edit_variant
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(VARIANT_BODY_BYTES));
     OpenApiRouter::new()
         .merge(uploads)
@@ -93,6 +97,10 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         ))
         .routes(routes!(studio::generations::get_generation))
         .routes(routes!(studio::generations::generate_reel))
+        .routes(routes!(studio::variants::rate_variant))
+        .routes(routes!(studio::variants::review_variant))
+        .routes(routes!(studio::variants::give_verdict))
+        .routes(routes!(studio::variants::record_performance))
         .routes(routes!(
             experiments::list_experiments,
             experiments::create_experiment

@@ -13,12 +13,12 @@ use brandpilot_testkit::openai_chat_server::{
 };
 use serde_json::{Value, json};
 
-const COURSE: &str = "# Spring watercolour course\n\n\
+pub(crate) const COURSE: &str = "# Spring watercolour course\n\n\
 The spring watercolour course runs for twelve weeks, one evening lesson a week, \
 starting on 3 March. Every lesson is taught live by Mara Lind, who has painted \
 professionally since 2009. All paper and pigments are included in the course fee.\n";
 
-async fn app_with_model(max_repair_passes: u32) -> (TestApp, OpenAiChatServer) {
+pub(crate) async fn app_with_model(max_repair_passes: u32) -> (TestApp, OpenAiChatServer) {
     use brandpilot_app::settings::{ProviderKind, ProviderSettings};
     let server = OpenAiChatServer::start(OpenAiChatOptions::default());
     let base_url = server.base_url();
@@ -46,12 +46,28 @@ async fn app_with_model(max_repair_passes: u32) -> (TestApp, OpenAiChatServer) {
 /// A brand with a course page and rules: "guarantee" banned (no replacement, so only a
 /// model can rewrite it), a disclaimer the repairs append, and a required hashtag.
 async fn brand_with_rules(app: &TestApp) -> i64 {
-    let brand = app.create_brand("Lind Studio").await;
-    app.ingest(app.workspace, brand, &[("course.md", COURSE)])
-        .await;
+    brand_with_rules_as(app, &app.key, app.workspace).await
+}
+
+/// [`brand_with_rules`] in `workspace`, made by the holder of `token`.
+pub(crate) async fn brand_with_rules_as(
+    app: &TestApp,
+    token: &str,
+    workspace: brandpilot_core::WorkspaceId,
+) -> i64 {
+    let brand = app
+        .client
+        .post(app.url("/api/v1/brands"))
+        .bearer_auth(token)
+        .json(&json!({ "name": "Lind Studio" }))
+        .json_ok()
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.ingest(workspace, brand, &[("course.md", COURSE)]).await;
     app.client
         .put(app.url(&format!("/api/v1/brands/{brand}/studio/rules")))
-        .bearer_auth(&app.key)
+        .bearer_auth(token)
         .json(&json!({
             "banned_words": ["guarantee"],
             "required_disclaimers": [{ "text": "Places are limited.", "channels": ["linkedin_post"] }],
@@ -64,7 +80,7 @@ async fn brand_with_rules(app: &TestApp) -> i64 {
     brand
 }
 
-fn reply(value: Value) -> ChatReply {
+pub(crate) fn reply(value: Value) -> ChatReply {
     ChatReply::Text(TextReply::new(value.to_string()))
 }
 

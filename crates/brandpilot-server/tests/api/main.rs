@@ -22,6 +22,7 @@ mod studio;
 mod tenancy;
 mod uploads;
 mod usage;
+mod variants;
 mod web_sources;
 mod webhooks;
 mod widget;

@@ -137,7 +137,9 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
                 .replace("{user_id}", "999999")
                 .replace("{invitation_id}", "999999")
                 .replace("{key_id}", "999999")
-                .replace("{webhook_id}", "999999");
+                .replace("{webhook_id}", "999999")
+                .replace("{brand_id}", "999999")
+                .replace("{variant_id}", "999999");
             let status = app
                 .client
                 .request(method.parse().unwrap(), app.url(&concrete))
@@ -149,6 +151,9 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
                         "url": "https://hooks.example.com/x",
                         "events": ["ticket.opened"],
                     }),
+                    "/api/v1/brands/{brand_id}/studio/variants/{variant_id}/verdict" => {
+                        json!({ "verdict": "approved" })
+                    }
                     _ => json!({ "role": "viewer" }),
                 })
                 .send()
@@ -175,7 +180,8 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
             .replace("{ticket_id}", "999999")
             .replace("{customer_id}", "nobody")
             .replace("{experiment_id}", "999999")
-            .replace("{generation_id}", "999999");
+            .replace("{generation_id}", "999999")
+            .replace("{variant_id}", "999999");
         let body = ["POST", "PUT", "PATCH"]
             .contains(&method.as_str())
             .then(|| match path.as_str() {
@@ -206,6 +212,18 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
                     "sector": "education", "hook_type": "question", "duration_seconds": 30,
                     "topic": "scoped",
                 }),
+                "/api/v1/brands/{brand_id}/studio/variants/{variant_id}" => {
+                    json!({ "fields": [{ "field": "post", "text": "scoped" }] })
+                }
+                "/api/v1/brands/{brand_id}/studio/variants/{variant_id}/feedback" => {
+                    json!({ "rating": 5 })
+                }
+                "/api/v1/brands/{brand_id}/studio/variants/{variant_id}/review" => {
+                    json!({ "state": "in_review" })
+                }
+                "/api/v1/brands/{brand_id}/studio/variants/{variant_id}/performance" => {
+                    json!({ "views": 1 })
+                }
                 "/api/v1/brands/{brand_id}/experiments" => json!({
                     "name": format!("scoped {method} {scope}"),
                     "arms": [{ "name": "A" }, { "name": "B" }],

@@ -350,6 +350,36 @@ const WALK: &[Case] = &[
     },
     Case {
         method: "GET",
+        path: "/api/v1/brands/{brand_id}/studio/variants/{variant_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "PUT",
+        path: "/api/v1/brands/{brand_id}/studio/variants/{variant_id}",
+        body: |_| Body::Json(json!({ "fields": [{ "field": "post", "text": "A walk." }] })),
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/studio/variants/{variant_id}/feedback",
+        body: |_| Body::Json(json!({ "rating": 1, "comment": "walk" })),
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/studio/variants/{variant_id}/review",
+        body: |_| Body::Json(json!({ "state": "in_review" })),
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/studio/variants/{variant_id}/verdict",
+        body: |_| Body::Json(json!({ "verdict": "approved", "note": "walk" })),
+    },
+    Case {
+        method: "PUT",
+        path: "/api/v1/brands/{brand_id}/studio/variants/{variant_id}/performance",
+        body: |_| Body::Json(json!({ "views": 1 })),
+    },
+    Case {
+        method: "GET",
         path: "/api/v1/brands/{brand_id}/experiments",
         body: |_| Body::None,
     },
@@ -403,6 +433,7 @@ struct Fixture {
     webhook: i64,
     experiment: i64,
     generation: i64,
+    variant: i64,
     narrow_key: String,
     mallory_key: String,
     counter: std::sync::atomic::AtomicU32,
@@ -426,6 +457,7 @@ impl Fixture {
             .replace("{webhook_id}", &self.webhook.to_string())
             .replace("{experiment_id}", &self.experiment.to_string())
             .replace("{generation_id}", &self.generation.to_string())
+            .replace("{variant_id}", &self.variant.to_string())
             .replace("{conversation_id}", &self.conversation.to_string())
             .replace("{message_id}", &self.message.to_string())
             .replace("{ticket_id}", &self.ticket.to_string())
@@ -676,6 +708,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         webhook: webhook["webhook"]["id"].as_i64().unwrap(),
         experiment: experiment["id"].as_i64().unwrap(),
         generation: generation.id.0,
+        variant: generation.variants[0].id.0,
         narrow_key: narrow["secret"].as_str().unwrap().to_owned(),
         mallory_key: mallory_key["secret"].as_str().unwrap().to_owned(),
         counter: Default::default(),
@@ -837,4 +870,14 @@ async fn no_caller_outside_a_workspace_reaches_its_data() {
         .json_ok()
         .await;
     assert_eq!(rules["banned_words"], json!([CANARY]));
+    let variant = as_alice(format!(
+        "/api/v1/brands/{}/studio/variants/{}",
+        fixture.brand, fixture.variant
+    ))
+    .json_ok()
+    .await;
+    assert_eq!(variant["version"], 1, "{variant}");
+    assert_eq!(variant["variant"]["review_state"], "draft");
+    assert_eq!(variant["feedback"], json!([]));
+    assert_eq!(variant["history"], json!([]));
 }

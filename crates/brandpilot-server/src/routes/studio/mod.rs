@@ -11,6 +11,7 @@ pub(crate) mod generations;
 mod names;
 mod report;
 mod rules;
+pub(crate) mod variants;
 
 use self::names::wire_name;
 use self::report::{SeoBody, SeoOut, ValidateBody, ValidationOut};
