@@ -55,11 +55,13 @@ macro_rules! dispatch {
 // Declared after `dispatch!`, which it uses (a `macro_rules!` macro is visible only below
 // its definition).
 mod assistant;
+mod batches;
 mod generations;
 mod integrations;
 mod reviews;
 mod studio;
 
+pub use batches::{BatchItemRecord, BatchRecord, NewBatch};
 pub use generations::{GenerationRecord, NewGeneration, NewVariant, VariantRecord};
 pub use reviews::{
     FeedbackRecord, NewFeedback, PerformanceRecord, ReviewEvent, ReviewMove, VariantActivity,

@@ -36,6 +36,7 @@ use std::str::FromStr;
 mod access;
 mod accounts;
 mod assistant;
+mod batches;
 mod embeddings;
 #[macro_use]
 mod generations;
@@ -113,6 +114,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         13,
         "variant_reviews",
         include_str!("../migrations/postgres/0013_variant_reviews.sql"),
+    ),
+    (
+        14,
+        "studio_batches",
+        include_str!("../migrations/postgres/0014_studio_batches.sql"),
     ),
 ];
 

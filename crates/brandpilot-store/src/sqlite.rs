@@ -24,6 +24,7 @@ use std::time::Duration;
 mod access;
 mod accounts;
 mod assistant;
+mod batches;
 mod embeddings;
 #[macro_use]
 mod generations;
@@ -96,6 +97,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         13,
         "variant_reviews",
         include_str!("../migrations/sqlite/0013_variant_reviews.sql"),
+    ),
+    (
+        14,
+        "studio_batches",
+        include_str!("../migrations/sqlite/0014_studio_batches.sql"),
     ),
 ];
 

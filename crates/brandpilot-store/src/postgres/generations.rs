@@ -24,59 +24,8 @@ macro_rules! variant_columns {
 
 impl PostgresStore {
     pub async fn create_generation(&self, generation: &NewGeneration) -> Result<GenerationRecord> {
-        let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(concat!(
-            "INSERT INTO generations (brand_id, kind, channel, request, provenance, created_by,
-                                      created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
-            generation_columns!()
-        ))
-        .bind(generation.brand.0)
-        .bind(&generation.kind)
-        .bind(&generation.channel)
-        .bind(&generation.request_json)
-        .bind(&generation.provenance_json)
-        .bind(&generation.created_by)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let mut record = generation_from_row(&row)?;
-        for (position, variant) in generation.variants.iter().enumerate() {
-            let row = sqlx::query(concat!(
-                "INSERT INTO generation_variants (generation_id, brand_id, position, label,
-                     content, report, passed, review_state, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8, $9) RETURNING ",
-                variant_columns!()
-            ))
-            .bind(record.id.0)
-            .bind(generation.brand.0)
-            .bind(position as i64)
-            .bind(&variant.label)
-            .bind(&variant.content_json)
-            .bind(&variant.report_json)
-            .bind(variant.passed)
-            .bind(now)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            let variant_record = variant_from_row(&row)?;
-            sqlx::query(
-                "INSERT INTO variant_versions (variant_id, brand_id, version, content, report,
-                     passed, created_by, created_at)
-                 VALUES ($1, $2, 1, $3, $4, $5, $6, $7)",
-            )
-            .bind(variant_record.id.0)
-            .bind(generation.brand.0)
-            .bind(&variant.content_json)
-            .bind(&variant.report_json)
-            .bind(variant.passed)
-            .bind(&generation.created_by)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            record.variants.push(variant_record);
-        }
+        let record = insert_generation(&mut tx, generation).await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -159,6 +108,67 @@ impl PostgresStore {
             .collect::<Result<_>>()?;
         Ok(Some(record))
     }
+}
+
+/// Writes a generation, its variants and their first versions on `conn` (inside the
+/// caller's transaction).
+pub(super) async fn insert_generation(
+    conn: &mut sqlx::PgConnection,
+    generation: &NewGeneration,
+) -> Result<GenerationRecord> {
+    let now = now_ms();
+    let row = sqlx::query(concat!(
+        "INSERT INTO generations (brand_id, kind, channel, request, provenance, created_by,
+                                  created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+        generation_columns!()
+    ))
+    .bind(generation.brand.0)
+    .bind(&generation.kind)
+    .bind(&generation.channel)
+    .bind(&generation.request_json)
+    .bind(&generation.provenance_json)
+    .bind(&generation.created_by)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut record = generation_from_row(&row)?;
+    for (position, variant) in generation.variants.iter().enumerate() {
+        let row = sqlx::query(concat!(
+            "INSERT INTO generation_variants (generation_id, brand_id, position, label,
+                 content, report, passed, review_state, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8, $9) RETURNING ",
+            variant_columns!()
+        ))
+        .bind(record.id.0)
+        .bind(generation.brand.0)
+        .bind(position as i64)
+        .bind(&variant.label)
+        .bind(&variant.content_json)
+        .bind(&variant.report_json)
+        .bind(variant.passed)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+        let variant_record = variant_from_row(&row)?;
+        sqlx::query(
+            "INSERT INTO variant_versions (variant_id, brand_id, version, content, report,
+                 passed, created_by, created_at)
+             VALUES ($1, $2, 1, $3, $4, $5, $6, $7)",
+        )
+        .bind(variant_record.id.0)
+        .bind(generation.brand.0)
+        .bind(&variant.content_json)
+        .bind(&variant.report_json)
+        .bind(variant.passed)
+        .bind(&generation.created_by)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        record.variants.push(variant_record);
+    }
+    Ok(record)
 }
 
 fn generation_from_row(row: &PgRow) -> Result<GenerationRecord> {

@@ -4,7 +4,8 @@
 
 use brandpilot_core::{BrandId, GenerationId, VariantId};
 use brandpilot_store::{
-    NewFeedback, NewGeneration, NewVariant, PerformanceRecord, ReviewMove, Store, VariantEdit,
+    NewBatch, NewFeedback, NewGeneration, NewVariant, PerformanceRecord, ReviewMove, Store,
+    VariantEdit,
 };
 use brandpilot_testkit::backend_tests;
 
@@ -175,6 +176,46 @@ backend_tests! {
         assert_eq!(activity.feedback, [recorded]);
         assert_eq!(activity.performance.map(|p| p.views), Some(1_200), "totals are replaced, not added");
         assert_eq!(activity.versions.len(), 1);
+    }
+
+    async fn a_batch_item_is_completed_exactly_once_and_a_repeated_key_finds_the_batch(store: Store) {
+        let ws = store.ensure_workspace("default").await.unwrap();
+        let acme = store.ensure_brand(ws, "acme").await.unwrap().id;
+        let new = NewBatch {
+            brand: acme,
+            idempotency_key: Some("briefs.csv:abc".into()),
+            created_by: Some("cli".into()),
+            requests: vec![r#"{"goal":"a"}"#.into(), r#"{"goal":"b"}"#.into()],
+        };
+        let (batch, created) = store.create_batch(&new).await.unwrap();
+        assert!(created);
+        assert_eq!(batch.items.iter().map(|i| (i.position, i.status.as_str())).collect::<Vec<_>>(),
+                   [(0, "pending"), (1, "pending")]);
+        let (again, created) = store.create_batch(&new).await.unwrap();
+        assert!(!created, "the same key finds the first batch");
+        assert_eq!(again, batch);
+        assert_eq!(store.unqueued_batch_items(10).await.unwrap().len(), 2);
+
+        let first = batch.items[0].id;
+        store.set_batch_item_job(first, brandpilot_core::JobId(77)).await.unwrap();
+        assert_eq!(store.unqueued_batch_items(10).await.unwrap().len(), 1);
+        let stored = store.complete_batch_item(first, &generation(acme, "a")).await.unwrap().unwrap();
+        // A job run again after a crash finds the item done and stores nothing.
+        assert!(store.complete_batch_item(first, &generation(acme, "a")).await.unwrap().is_none());
+        assert!(!store.fail_batch_item(first, "late failure").await.unwrap());
+        assert_eq!(store.generations(acme, None, 50).await.unwrap().len(), 1);
+        let item = store.batch_item(first).await.unwrap().unwrap();
+        assert_eq!((item.status.as_str(), item.generation, item.job), ("done", Some(stored.id.0), Some(brandpilot_core::JobId(77))));
+
+        assert!(store.fail_batch_item(batch.items[1].id, "the model is unreachable").await.unwrap());
+        let read = store.batch(batch.id).await.unwrap().unwrap();
+        assert_eq!(read.items[1].status, "failed");
+        assert_eq!(read.items[1].error.as_deref(), Some("the model is unreachable"));
+        // Without a key, every batch is new.
+        let keyless = NewBatch { idempotency_key: None, ..new.clone() };
+        let (one, _) = store.create_batch(&keyless).await.unwrap();
+        let (two, created) = store.create_batch(&keyless).await.unwrap();
+        assert!(created && one.id != two.id);
     }
 }
 
