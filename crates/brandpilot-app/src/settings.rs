@@ -301,6 +301,9 @@ pub struct JobSettings {
     /// Workers for quick jobs and for long ones (ingestion).
     pub fast_workers: usize,
     pub long_workers: usize,
+    /// Workers writing Studio batch items: at most this many generations of a batch run at
+    /// once (each is several model calls).
+    pub generate_workers: usize,
     /// A claimed job's lease; another worker takes it over this long after its worker died.
     pub lease_secs: u64,
     /// Attempts a job gets before it is dead.
@@ -314,6 +317,7 @@ impl Default for JobSettings {
         Self {
             fast_workers: 2,
             long_workers: 1,
+            generate_workers: 2,
             lease_secs: 60,
             max_attempts: 5,
             grace_secs: 20,

@@ -114,15 +114,32 @@ impl Brandpilot {
 }
 
 /// The job handler for every job the app queues: ingestion (uploads, URLs) on the long
-/// lane, webhook deliveries on the fast one.
+/// lane, webhook deliveries on the fast one, Studio batch items on the generate lane (with
+/// the language model it shares with the server, so a model is loaded once).
 pub struct AppJobs {
     pub app: Arc<Brandpilot>,
+    pub llm: Arc<crate::llm::LazyLlm>,
+}
+
+impl AppJobs {
+    /// The handler with a language model of its own (built on first use); share it with
+    /// the server through [`AppJobs::llm`].
+    pub fn new(app: Arc<Brandpilot>) -> Self {
+        Self {
+            app,
+            llm: Arc::default(),
+        }
+    }
 }
 
 impl JobHandler for AppJobs {
     fn run(&self, job: ClaimedJob, context: JobContext) -> JobFuture {
         let app = self.app.clone();
+        let llm = self.llm.clone();
         Box::pin(async move {
+            if job.kind == crate::studio::BATCH_ITEM {
+                return app.run_batch_item(&llm, job).await;
+            }
             if job.kind == crate::webhooks::DELIVER {
                 return crate::webhooks::deliver(&app, job).await;
             }

@@ -402,7 +402,7 @@ async fn uploaded_files_are_ingested_by_the_job_runner() {
     let brand = app.brand("acme", true).await.unwrap();
     let runner = Runner::start(
         app.store.clone(),
-        Arc::new(AppJobs { app: app.clone() }),
+        Arc::new(AppJobs::new(app.clone())),
         RunnerConfig {
             poll: Duration::from_millis(20),
             ..RunnerConfig::default()

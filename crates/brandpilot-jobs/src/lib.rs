@@ -85,6 +85,8 @@ pub struct RunnerConfig {
     pub worker_name: String,
     pub fast_workers: usize,
     pub long_workers: usize,
+    /// Workers writing Studio batch items: how many generations run at once.
+    pub generate_workers: usize,
     /// A claimed job's lease; renewed every third of it while the job runs.
     pub lease: Duration,
     /// How long an idle worker waits before looking again (an enqueue in this process
@@ -103,6 +105,7 @@ impl Default for RunnerConfig {
             worker_name: format!("pid-{}", std::process::id()),
             fast_workers: 4,
             long_workers: 1,
+            generate_workers: 2,
             lease: Duration::from_secs(60),
             poll: Duration::from_secs(1),
             base_backoff: Duration::from_secs(2),
@@ -127,6 +130,7 @@ impl Runner {
         let lanes = [
             (JobLane::Fast, config.fast_workers),
             (JobLane::Long, config.long_workers),
+            (JobLane::Generate, config.generate_workers),
         ];
         let workers = lanes
             .into_iter()

@@ -66,6 +66,7 @@ fn config(name: &str) -> RunnerConfig {
         worker_name: name.into(),
         fast_workers: 2,
         long_workers: 1,
+        generate_workers: 1,
         lease: Duration::from_millis(600),
         poll: Duration::from_millis(20),
         base_backoff: Duration::from_millis(20),

@@ -95,6 +95,13 @@ impl ServerState {
         })
     }
 
+    /// The same, calling language models through `llm` (the job runner's, so one model is
+    /// loaded for both).
+    pub fn with_llm(mut self, llm: Arc<brandpilot_app::llm::LazyLlm>) -> Self {
+        self.llm = llm;
+        self
+    }
+
     /// The same, waking `jobs` whenever a request queues work.
     pub fn with_jobs(mut self, jobs: brandpilot_jobs::Waker) -> Self {
         self.jobs = Some(jobs);

@@ -9,7 +9,7 @@
 //! hold SQL.
 
 use crate::{GenerationRecord, NewGeneration, Result, Store};
-use brandpilot_core::{BrandId, JobId};
+use brandpilot_core::{BrandId, JobId, WorkspaceId};
 
 /// A batch to create: the requests (briefs as JSON) in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,8 +88,11 @@ impl Store {
     }
 
     /// Pending items no job was recorded for (their server stopped between creating the
-    /// batch and queueing them), oldest first, at most `limit`.
-    pub async fn unqueued_batch_items(&self, limit: u32) -> Result<Vec<BatchItemRecord>> {
+    /// batch and queueing them), oldest first, at most `limit`, with their workspace.
+    pub async fn unqueued_batch_items(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(WorkspaceId, BatchItemRecord)>> {
         dispatch!(self, s => s.unqueued_batch_items(limit).await)
     }
 }

@@ -120,6 +120,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         "studio_batches",
         include_str!("../migrations/postgres/0014_studio_batches.sql"),
     ),
+    (
+        15,
+        "generate_lane",
+        include_str!("../migrations/postgres/0015_generate_lane.sql"),
+    ),
 ];
 
 /// Connections per process. A server's request handlers, job workers and index sync share

@@ -175,6 +175,9 @@ impl JobStatus {
 pub enum JobLane {
     Fast,
     Long,
+    /// Studio's batch items: writing with a model, so few at a time, and never in the way of
+    /// ingestion on the long lane.
+    Generate,
 }
 
 impl JobLane {
@@ -182,6 +185,7 @@ impl JobLane {
         match self {
             JobLane::Fast => "fast",
             JobLane::Long => "long",
+            JobLane::Generate => "generate",
         }
     }
 
@@ -189,6 +193,7 @@ impl JobLane {
         match text {
             "fast" => Some(JobLane::Fast),
             "long" => Some(JobLane::Long),
+            "generate" => Some(JobLane::Generate),
             _ => None,
         }
     }

@@ -103,6 +103,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         "studio_batches",
         include_str!("../migrations/sqlite/0014_studio_batches.sql"),
     ),
+    (
+        15,
+        "generate_lane",
+        include_str!("../migrations/sqlite/0015_generate_lane.sql"),
+    ),
 ];
 
 fn migrator() -> sqlx::migrate::Migrator {
@@ -711,6 +716,58 @@ mod migration_tests {
         assert_eq!(read(0), (7, "succeeded".into(), 3, false, Some(20)));
         assert_eq!(read(1), (8, "failed".into(), 1, true, Some(40)));
         assert_eq!(rows[0].get::<String, _>("payload"), r#"{"paths":["/a"]}"#);
+    }
+
+    #[tokio::test]
+    async fn the_generate_lane_migration_keeps_jobs_and_their_runs() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                "sqlite::memory:"
+                    .parse::<sqlx::sqlite::SqliteConnectOptions>()
+                    .unwrap()
+                    .foreign_keys(true),
+            )
+            .await
+            .unwrap();
+        migrator_up_to(MIGRATIONS, 14).run(&pool).await.unwrap();
+        sqlx::query(
+            "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'w', 0);
+             INSERT INTO jobs (id, workspace_id, lane, kind, status, idempotency_key, run_at,
+                               created_at, updated_at)
+             VALUES (5, 1, 'long', 'ingest_uploads', 'succeeded', 'k', 0, 10, 20);
+             INSERT INTO job_runs (job_id, attempt, worker, started_at, finished_at, outcome)
+             VALUES (5, 1, 'w-1', 10, 20, 'succeeded');",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        migrator().run(&pool).await.unwrap();
+        let runs: Vec<(i64, String)> =
+            sqlx::query_as("SELECT job_id, outcome FROM job_runs ORDER BY job_id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(runs, [(5, "succeeded".to_owned())]);
+        let key: String = sqlx::query_scalar("SELECT idempotency_key FROM jobs WHERE id = 5")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(key, "k");
+        sqlx::query(
+            "INSERT INTO jobs (workspace_id, lane, kind, status, run_at, created_at, updated_at)
+             VALUES (1, 'generate', 'studio_batch_item', 'queued', 0, 0, 0)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        // The rebuilt tables keep their constraints: a run of no job is refused.
+        let orphan = sqlx::query(
+            "INSERT INTO job_runs (job_id, attempt, worker, started_at) VALUES (99, 1, 'w', 0)",
+        )
+        .execute(&pool)
+        .await;
+        assert!(orphan.is_err());
     }
 
     #[test]

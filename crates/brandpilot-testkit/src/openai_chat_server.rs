@@ -26,6 +26,8 @@ use std::sync::Arc;
 pub struct OpenAiChatOptions {
     /// When set, requests must carry `Authorization: Bearer {key}` or get a 401.
     pub api_key: Option<String>,
+    /// How long every answer takes to start, like a real model's time to first token.
+    pub latency: Option<std::time::Duration>,
 }
 
 struct Shared {
@@ -107,6 +109,9 @@ async fn chat_completions(
     let request = shared
         .script
         .record("/v1/chat/completions", &headers, &body);
+    if let Some(latency) = shared.options.latency {
+        tokio::time::sleep(latency).await;
+    }
     let authorization = request.header("authorization").map(str::to_owned);
     if let Some(key) = &shared.options.api_key
         && authorization.as_deref() != Some(&format!("Bearer {key}"))

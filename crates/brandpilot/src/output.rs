@@ -39,6 +39,14 @@ impl ProgressObserver {
         Self { bar }
     }
 
+    pub fn set_length(&self, total: usize) {
+        self.bar.set_length(total as u64);
+    }
+
+    pub fn set_position(&self, done: usize) {
+        self.bar.set_position(done as u64);
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }

@@ -830,3 +830,249 @@ fn generate_writes_variants_from_the_command_line_and_the_exit_code_says_if_all_
         serde_json::json!(["30"])
     );
 }
+
+/// A fake hosted model for a child process, and the config file that points at it.
+fn model_config(
+    dir: &Path,
+    latency: Option<Duration>,
+) -> (
+    brandpilot_testkit::openai_chat_server::OpenAiChatServer,
+    PathBuf,
+) {
+    use brandpilot_testkit::openai_chat_server::{OpenAiChatOptions, OpenAiChatServer};
+    let model = OpenAiChatServer::start(OpenAiChatOptions {
+        latency,
+        ..OpenAiChatOptions::default()
+    });
+    let config = dir.join("brandpilot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[llm.providers.hosted]\nkind = \"openai\"\nmodel = \"batch-test-model\"\n\
+             base_url = \"{}\"\n\n[studio]\nmax_repair_passes = 0\n",
+            model.base_url()
+        ),
+    )
+    .unwrap();
+    (model, config)
+}
+
+const TUESDAY_POST: &str = r#"{"post": "Fresh single-origin beans, roasted every Tuesday in small batches. Order a bag of the Tuesday roast.", "sources": [1]}"#;
+
+#[test]
+fn generate_batch_writes_every_row_and_running_it_again_resumes_instead_of_repeating() {
+    use brandpilot_testkit::openai_chat_server::ChatReply;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (model, config) = model_config(dir.path(), None);
+    let material = dir.path().join("shop.md");
+    std::fs::write(
+        &material,
+        "# Roastery\n\nOur single-origin beans are roasted every Tuesday in small batches.\n",
+    )
+    .unwrap();
+    run(brandpilot(&data)
+        .args(["ingest", "--brand", "roastery"])
+        .arg(&material));
+    let briefs = dir.path().join("briefs.csv");
+    std::fs::write(
+        &briefs,
+        "channel,goal,variants\n\
+         x_post,Sell the Tuesday roast,1\n\
+         x_post,Announce the new single origin,1\n\
+         x_post,\"Remind regulars, politely\",1\n",
+    )
+    .unwrap();
+    model.script((0..3).map(|_| ChatReply::text(TUESDAY_POST)));
+    let batch = || {
+        brandpilot(&data)
+            .arg("--config")
+            .arg(&config)
+            .args(["generate", "--brand", "roastery", "--batch"])
+            .arg(&briefs)
+            .output()
+            .unwrap()
+    };
+    let output = batch();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("Writing batch 1 · 3 briefs"), "{stderr}");
+    assert!(stderr.contains("3 done, 0 failed"), "{stderr}");
+    for goal in [
+        "Sell the Tuesday roast",
+        "Announce the new single origin",
+        "Remind regulars, politely",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains(goal) && l.contains("→ generation")),
+            "{goal}: {stdout}"
+        );
+    }
+    let calls = model.requests().len();
+    assert_eq!(calls, 3, "one draft per brief");
+
+    // The same file again: the same batch, already done; nothing is written twice.
+    let output = batch();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Resuming batch 1 · 3 briefs (3 done"),
+        "{stderr}"
+    );
+    assert_eq!(model.requests().len(), calls);
+
+    // A bad row refuses the file before anything is queued, naming the row.
+    std::fs::write(&briefs, "channel,goal\nx_post,Fine\nfax,Not a channel\n").unwrap();
+    let output = batch();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("row 2: unknown channel"), "{stderr}");
+}
+
+/// A batch of 100 briefs on a server killed with SIGKILL mid-way: the next server finishes
+/// it, and every brief has exactly one generation.
+#[test]
+fn a_batch_survives_a_sigkill_and_completes_each_brief_exactly_once() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Each answer takes 40 ms, so 100 briefs on two workers take seconds: time to kill.
+    let (_model, config) = model_config(dir.path(), Some(Duration::from_millis(40)));
+    let key = {
+        let out = run(brandpilot(&data).args(["keys", "create", "--name", "batch"]));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let start = || {
+        let mut child = brandpilot(&data)
+            .arg("--config")
+            .arg(&config)
+            .env("BRANDPILOT__JOBS__LEASE_SECS", "1")
+            .env("BRANDPILOT__JOBS__GENERATE_WORKERS", "2")
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let address = line.split("listening on ").nth(1).unwrap();
+        (child, address.split_whitespace().next().unwrap().to_owned())
+    };
+    let (mut first, address) = start();
+    let client = reqwest::blocking::Client::new();
+    let brand: serde_json::Value = client
+        .post(format!("{address}/api/v1/brands"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "name": "roastery" }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let briefs: Vec<serde_json::Value> = (0..100)
+        .map(|i| serde_json::json!({ "channel": "x_post", "goal": format!("Brief {i}"), "variants": 1 }))
+        .collect();
+    let response = client
+        .post(format!("{address}/api/v1/studio/batch"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "brand_id": brand["id"], "briefs": briefs }))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let batch_id = response.json::<serde_json::Value>().unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    let store = runtime
+        .block_on(brandpilot_store::Store::open(&format!(
+            "sqlite://{}",
+            data.join("brandpilot.db").display()
+        )))
+        .unwrap();
+    let counts = |store: &brandpilot_store::Store| {
+        let batch = runtime.block_on(store.batch(batch_id)).unwrap().unwrap();
+        let done = batch.items.iter().filter(|i| i.status == "done").count();
+        let pending = batch.items.iter().filter(|i| i.status == "pending").count();
+        (done, pending, batch)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (done, pending, _) = counts(&store);
+        assert!(
+            pending > 0,
+            "the batch ended before it could be interrupted"
+        );
+        if done >= 10 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the batch never got going");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let (done_at_kill, _, _) = counts(&store);
+
+    let (mut second, address) = start();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let batch = loop {
+        let (_, pending, batch) = counts(&store);
+        if pending == 0 {
+            break batch;
+        }
+        assert!(Instant::now() < deadline, "the batch was never finished");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let read: serde_json::Value = client
+        .get(format!("{address}/api/v1/studio/batch/{batch_id}"))
+        .bearer_auth(&key)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(second.wait().unwrap().success());
+
+    assert!(
+        done_at_kill < 100,
+        "killed before the end ({done_at_kill} done)"
+    );
+    assert_eq!(read["done"], 100, "{read}");
+    assert_eq!(read["finished"], true);
+    let mut generations: Vec<i64> = batch.items.iter().map(|i| i.generation.unwrap()).collect();
+    generations.sort_unstable();
+    generations.dedup();
+    assert_eq!(generations.len(), 100, "every brief has its own generation");
+    let stored = runtime
+        .block_on(store.generations(
+            brandpilot_core::BrandId(brand["id"].as_i64().unwrap()),
+            None,
+            500,
+        ))
+        .unwrap();
+    assert_eq!(stored.len(), 100, "no brief was written twice");
+    for (item, generation) in batch.items.iter().zip(0..) {
+        let _ = generation;
+        let stored = stored
+            .iter()
+            .find(|g| Some(g.id.0) == item.generation)
+            .unwrap();
+        assert!(
+            stored
+                .request_json
+                .contains(&format!("\"Brief {}\"", item.position))
+        );
+    }
+    runtime.block_on(store.close());
+}

@@ -46,6 +46,20 @@ impl Brandpilot {
         brief: Brief,
         created_by: Option<String>,
     ) -> Result<Generation> {
+        let generation = self.write_copy(llm, brand, brief, created_by).await?;
+        let record = self.store.create_generation(&generation).await?;
+        Generation::from_record(record)
+    }
+
+    /// The generation a brief asks for, written and judged but not stored: the caller
+    /// stores it (alone, or with a batch item it completes).
+    pub(crate) async fn write_copy(
+        &self,
+        llm: &crate::llm::LazyLlm,
+        brand: &Brand,
+        brief: Brief,
+        created_by: Option<String>,
+    ) -> Result<NewGeneration> {
         brief.check()?;
         self.check_credits(brand.workspace).await?;
         let started = Instant::now();
@@ -92,19 +106,15 @@ impl Brandpilot {
             .zip(drafts)
             .map(|(angle, draft)| variant_to_store(angle.code(), draft, None))
             .collect::<Result<Vec<_>>>()?;
-        let record = self
-            .store
-            .create_generation(&NewGeneration {
-                brand: brand.id,
-                kind: "copy".into(),
-                channel: brief.channel.code().into(),
-                request_json: to_json(&brief)?,
-                provenance_json: to_json(&provenance)?,
-                created_by,
-                variants,
-            })
-            .await?;
-        Generation::from_record(record)
+        Ok(NewGeneration {
+            brand: brand.id,
+            kind: "copy".into(),
+            channel: brief.channel.code().into(),
+            request_json: to_json(&brief)?,
+            provenance_json: to_json(&provenance)?,
+            created_by,
+            variants,
+        })
     }
 
     /// The brand passages a generation is grounded in; none when the brand has no material

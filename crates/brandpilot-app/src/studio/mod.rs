@@ -8,6 +8,7 @@
 //! cannot make them slow, and runs them off the async executor. It never holds SQL and never
 //! knows HTTP.
 
+mod batch;
 mod generate;
 mod grounding;
 mod prompts;
@@ -16,6 +17,7 @@ mod reel;
 mod review;
 mod writer;
 
+pub use batch::{BATCH_ITEM, Batch, BatchItem, MAX_BATCH_BRIEFS};
 pub use records::{
     Angle, Brief, FactSource, GeneratedVariant, Generation, Provenance, VariantContent,
 };

@@ -18,6 +18,7 @@ const KEY: &str = "sk-test-very-secret";
 fn server() -> OpenAiChatServer {
     OpenAiChatServer::start(OpenAiChatOptions {
         api_key: Some(KEY.to_owned()),
+        ..OpenAiChatOptions::default()
     })
 }
 

@@ -97,6 +97,8 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         ))
         .routes(routes!(studio::generations::get_generation))
         .routes(routes!(studio::generations::generate_reel))
+        .routes(routes!(studio::batch::create_batch))
+        .routes(routes!(studio::batch::get_batch))
         .routes(routes!(studio::variants::rate_variant))
         .routes(routes!(studio::variants::review_variant))
         .routes(routes!(studio::variants::give_verdict))

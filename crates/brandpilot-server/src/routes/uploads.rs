@@ -194,7 +194,7 @@ fn check_tags(tags: Vec<String>) -> Result<Vec<String>, ApiError> {
     Ok(tags)
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };

@@ -71,9 +71,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings), extra: ExtraR
         .secret;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
+    let jobs = brandpilot_app::uploads::AppJobs::new(app.clone());
+    let llm = jobs.llm.clone();
     let runner = brandpilot_jobs::Runner::start(
         app.store.clone(),
-        Arc::new(brandpilot_app::uploads::AppJobs { app: app.clone() }),
+        Arc::new(jobs),
         brandpilot_jobs::RunnerConfig {
             poll: std::time::Duration::from_millis(50),
             base_backoff: std::time::Duration::from_millis(200),
@@ -83,6 +85,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings), extra: ExtraR
     let state = ServerState::new(app.clone())
         .await
         .unwrap()
+        .with_llm(llm)
         .with_jobs(runner.waker());
     let stopping = state.stopping.clone();
     let router = build_router(state, extra);

@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod assistant;
 mod auth;
+mod batches;
 mod brands;
 mod browser;
 mod errors;

@@ -181,7 +181,8 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
             .replace("{customer_id}", "nobody")
             .replace("{experiment_id}", "999999")
             .replace("{generation_id}", "999999")
-            .replace("{variant_id}", "999999");
+            .replace("{variant_id}", "999999")
+            .replace("{batch_id}", "999999");
         let body = ["POST", "PUT", "PATCH"]
             .contains(&method.as_str())
             .then(|| match path.as_str() {
@@ -211,6 +212,10 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
                 "/api/v1/brands/{brand_id}/studio/reels" => json!({
                     "sector": "education", "hook_type": "question", "duration_seconds": 30,
                     "topic": "scoped",
+                }),
+                "/api/v1/studio/batch" => json!({
+                    "brand_id": brand,
+                    "briefs": [{ "channel": "x_post", "goal": "scoped" }],
                 }),
                 "/api/v1/brands/{brand_id}/studio/variants/{variant_id}" => {
                     json!({ "fields": [{ "field": "post", "text": "scoped" }] })

@@ -349,6 +349,21 @@ const WALK: &[Case] = &[
         },
     },
     Case {
+        method: "POST",
+        path: "/api/v1/studio/batch",
+        body: |f| {
+            Body::Json(json!({
+                "brand_id": f.brand,
+                "briefs": [{ "channel": "x_post", "goal": "A walk" }],
+            }))
+        },
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/studio/batch/{batch_id}",
+        body: |_| Body::None,
+    },
+    Case {
         method: "GET",
         path: "/api/v1/brands/{brand_id}/studio/variants/{variant_id}",
         body: |_| Body::None,
@@ -434,6 +449,7 @@ struct Fixture {
     experiment: i64,
     generation: i64,
     variant: i64,
+    batch: i64,
     narrow_key: String,
     mallory_key: String,
     counter: std::sync::atomic::AtomicU32,
@@ -458,6 +474,7 @@ impl Fixture {
             .replace("{experiment_id}", &self.experiment.to_string())
             .replace("{generation_id}", &self.generation.to_string())
             .replace("{variant_id}", &self.variant.to_string())
+            .replace("{batch_id}", &self.batch.to_string())
             .replace("{conversation_id}", &self.conversation.to_string())
             .replace("{message_id}", &self.message.to_string())
             .replace("{ticket_id}", &self.ticket.to_string())
@@ -667,6 +684,21 @@ async fn fixture(app: &TestApp) -> Fixture {
         })
         .await
         .unwrap();
+    // A batch stored as the API would (its jobs would need a model).
+    let (batch, _) = app
+        .app
+        .store
+        .create_batch(&brandpilot_store::NewBatch {
+            brand: brandpilot_core::BrandId(brand),
+            idempotency_key: None,
+            created_by: None,
+            requests: vec![
+                json!({ "channel": "x_post", "goal": CANARY, "language": "en", "variants": 1 })
+                    .to_string(),
+            ],
+        })
+        .await
+        .unwrap();
     let key = as_alice(Method::POST, "/api/v1/keys")
         .json(&json!({ "name": format!("{CANARY} key") }))
         .json_ok()
@@ -709,6 +741,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         experiment: experiment["id"].as_i64().unwrap(),
         generation: generation.id.0,
         variant: generation.variants[0].id.0,
+        batch: batch.id,
         narrow_key: narrow["secret"].as_str().unwrap().to_owned(),
         mallory_key: mallory_key["secret"].as_str().unwrap().to_owned(),
         counter: Default::default(),
@@ -763,8 +796,10 @@ async fn no_caller_outside_a_workspace_reaches_its_data() {
     for case in WALK {
         let what = format!("{} {}", case.method, case.path);
         let scope = scope_of(&document, case);
-        // The completions endpoint names A's brand in its body (`model`), not its path.
-        let names_a_thing = case.path.contains('{') || case.path == "/v1/chat/completions";
+        // The completions endpoint and batches name A's brand in their body, not the path.
+        let names_a_thing = case.path.contains('{')
+            || case.path == "/v1/chat/completions"
+            || case.path == "/api/v1/studio/batch";
         let signed_in_only = scope.is_none();
 
         for who in [Who::Nobody, Who::Forged] {

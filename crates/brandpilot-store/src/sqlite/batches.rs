@@ -4,7 +4,7 @@ use super::SqliteStore;
 use super::generations::insert_generation;
 use crate::batches::{BatchItemRecord, BatchRecord, NewBatch};
 use crate::{GenerationRecord, NewGeneration, Result, now_ms};
-use brandpilot_core::{BrandId, JobId};
+use brandpilot_core::{BrandId, JobId, WorkspaceId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -162,17 +162,29 @@ impl SqliteStore {
         Ok(result.rows_affected() == 1)
     }
 
-    pub async fn unqueued_batch_items(&self, limit: u32) -> Result<Vec<BatchItemRecord>> {
+    pub async fn unqueued_batch_items(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(WorkspaceId, BatchItemRecord)>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             item_columns!(),
-            " FROM studio_batch_items
+            ", (SELECT workspace_id FROM brands WHERE brands.id = studio_batch_items.brand_id)
+                 AS workspace_id
+             FROM studio_batch_items
              WHERE status = 'pending' AND job_id IS NULL ORDER BY id LIMIT ?"
         ))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(item_from_row).collect()
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    WorkspaceId(row.try_get("workspace_id")?),
+                    item_from_row(row)?,
+                ))
+            })
+            .collect()
     }
 }
 

@@ -396,7 +396,7 @@ impl SqliteStore {
 
     pub async fn queue_stats(&self, now_ms: i64) -> Result<Vec<QueueStats>> {
         let mut stats = Vec::new();
-        for lane in [JobLane::Fast, JobLane::Long] {
+        for lane in [JobLane::Fast, JobLane::Long, JobLane::Generate] {
             let row = sqlx::query(
                 "SELECT
                      (SELECT COUNT(*) FROM jobs WHERE lane = ?1 AND status = 'queued') AS queued,

@@ -194,7 +194,9 @@ backend_tests! {
         let (again, created) = store.create_batch(&new).await.unwrap();
         assert!(!created, "the same key finds the first batch");
         assert_eq!(again, batch);
-        assert_eq!(store.unqueued_batch_items(10).await.unwrap().len(), 2);
+        let unqueued = store.unqueued_batch_items(10).await.unwrap();
+        assert_eq!(unqueued.len(), 2);
+        assert!(unqueued.iter().all(|(workspace, _)| *workspace == ws));
 
         let first = batch.items[0].id;
         store.set_batch_item_job(first, brandpilot_core::JobId(77)).await.unwrap();

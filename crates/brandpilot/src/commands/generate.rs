@@ -1,5 +1,5 @@
 //! `brandpilot generate copy …` and `brandpilot generate reel …`: Studio from the command
-//! line. Prints each variant with its verdict (the rules it failed, the figures nothing
+//! line (`generate --batch` is in `batch.rs`). Prints each variant with its verdict (the rules it failed, the figures nothing
 //! backs, the facts it cites) and a summary line on stderr: model, calls, repair passes,
 //! tokens and wall time; `--json` prints the stored generation instead. The exit code is 0
 //! when every variant passed and 3 when one is returned failing, so scripts can tell.
@@ -14,9 +14,18 @@ use clap::{Args, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct GenerateArgs {
     #[command(subcommand)]
-    what: GenerateCommand,
+    what: Option<GenerateCommand>,
+    /// Write every brief of a CSV file (columns: channel, goal, audience, tone, offer,
+    /// key_facts separated by `|`, language, variants) on the job queue with a progress
+    /// bar. Run the same command again to resume after a crash.
+    #[arg(long, value_name = "CSV", requires = "brand")]
+    batch: Option<std::path::PathBuf>,
+    /// The brand a batch writes for.
+    #[arg(long, requires = "batch")]
+    brand: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -96,9 +105,16 @@ fn parse_named<T: serde::de::DeserializeOwned>(name: &str) -> Result<T, String> 
 }
 
 pub async fn run(settings: Settings, args: GenerateArgs) -> Result<ExitCode> {
+    let what = match (args.what, args.batch, args.brand) {
+        (_, Some(file), Some(brand)) => return super::batch::run(settings, &file, &brand).await,
+        (Some(what), _, _) => what,
+        _ => anyhow::bail!(
+            "say what to write: `generate copy`, `generate reel` or `generate --batch FILE --brand NAME`"
+        ),
+    };
     let app = super::open(settings).await?;
     let llm = brandpilot_app::llm::LazyLlm::default();
-    let (common, generation) = match args.what {
+    let (common, generation) = match what {
         GenerateCommand::Copy(copy) => {
             let brand = app.brand(&copy.common.brand, false).await?;
             let brief = Brief {

@@ -2,6 +2,7 @@
 //! text for a person or, with `--json`, as JSON for a program.
 
 pub mod backup;
+pub mod batch;
 pub mod bench;
 pub mod chat;
 pub mod eval;

@@ -34,13 +34,20 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
     let address = listener.local_addr()?;
     // Everything that can fail at start-up happens before the address is announced, so a
     // caller who saw "listening on" has a server that stays up (and holds the indexes).
+    let jobs = brandpilot_app::uploads::AppJobs::new(app.clone());
+    let llm = jobs.llm.clone();
+    let queued = app.resume_batches().await?;
+    if queued > 0 {
+        tracing::info!(queued, "queued batch items a stopped server left unqueued");
+    }
     let runner = brandpilot_jobs::Runner::start(
         app.store.clone(),
-        Arc::new(brandpilot_app::uploads::AppJobs { app: app.clone() }),
+        Arc::new(jobs),
         runner_config(&app.settings.jobs),
     );
     let state = ServerState::new(app.clone())
         .await?
+        .with_llm(llm)
         .with_jobs(runner.waker());
     let has_key = app
         .admin()
@@ -98,6 +105,7 @@ fn runner_config(jobs: &brandpilot_app::settings::JobSettings) -> brandpilot_job
     brandpilot_jobs::RunnerConfig {
         fast_workers: jobs.fast_workers,
         long_workers: jobs.long_workers,
+        generate_workers: jobs.generate_workers,
         lease: Duration::from_secs(jobs.lease_secs.max(1)),
         grace: Duration::from_secs(jobs.grace_secs),
         ..brandpilot_jobs::RunnerConfig::default()

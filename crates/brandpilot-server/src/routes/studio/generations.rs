@@ -54,6 +54,21 @@ pub struct GenerateBody {
     pub variants: Option<usize>,
 }
 
+impl GenerateBody {
+    pub(crate) fn into_brief(self) -> Result<Brief, ApiError> {
+        Ok(Brief {
+            channel: self.channel.into(),
+            goal: self.goal,
+            audience: self.audience,
+            tone: self.tone,
+            offer: self.offer,
+            key_facts: self.key_facts,
+            language: parse_language(self.language.as_deref())?,
+            variants: self.variants.unwrap_or(3),
+        })
+    }
+}
+
 /// A reel or short-video script to write.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -315,16 +330,7 @@ pub(crate) async fn generate_copy(
         .app
         .brand_by_id(caller.workspace, BrandId(brand_id))
         .await?;
-    let brief = Brief {
-        channel: body.channel.into(),
-        goal: body.goal,
-        audience: body.audience,
-        tone: body.tone,
-        offer: body.offer,
-        key_facts: body.key_facts,
-        language: parse_language(body.language.as_deref())?,
-        variants: body.variants.unwrap_or(3),
-    };
+    let brief = body.into_brief()?;
     let generation = state
         .app
         .generate_copy(&state.llm, &brand, brief, Some(caller.actor().label()))

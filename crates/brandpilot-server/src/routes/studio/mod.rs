@@ -7,6 +7,7 @@
 //! OpenAPI; the handlers here only extract, authorise, call one application operation and
 //! map its result.
 
+pub(crate) mod batch;
 pub(crate) mod generations;
 mod names;
 mod report;
