@@ -33,20 +33,49 @@ pub struct OpenAiChatOptions {
 struct Shared {
     options: OpenAiChatOptions,
     script: Arc<Script>,
+    in_flight: Arc<InFlight>,
+}
+
+/// Requests being answered now, and the most there ever were at once.
+#[derive(Default)]
+struct InFlight {
+    now: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts one request in flight until dropped.
+struct InFlightGuard(Arc<InFlight>);
+
+impl InFlightGuard {
+    fn enter(in_flight: &Arc<InFlight>) -> Self {
+        use std::sync::atomic::Ordering;
+        let now = in_flight.now.fetch_add(1, Ordering::SeqCst) + 1;
+        in_flight.most.fetch_max(now, Ordering::SeqCst);
+        Self(in_flight.clone())
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// A running fake. Dropping it stops the server.
 pub struct OpenAiChatServer {
     server: BackgroundServer,
     script: Arc<Script>,
+    in_flight: Arc<InFlight>,
 }
 
 impl OpenAiChatServer {
     pub fn start(options: OpenAiChatOptions) -> Self {
         let script = Script::new();
+        let in_flight = Arc::new(InFlight::default());
         let shared = Arc::new(Shared {
             options,
             script: script.clone(),
+            in_flight: in_flight.clone(),
         });
         let app = Router::new()
             .route("/v1/chat/completions", post(chat_completions))
@@ -54,6 +83,7 @@ impl OpenAiChatServer {
         Self {
             server: BackgroundServer::start(app),
             script,
+            in_flight,
         }
     }
 
@@ -65,6 +95,14 @@ impl OpenAiChatServer {
     /// Queues behaviours for the next requests, in order.
     pub fn script(&self, replies: impl IntoIterator<Item = ChatReply>) {
         self.script.push(replies);
+    }
+
+    /// The most requests that were ever being answered at once (a stream counts until its
+    /// handler returned the response, not until its last byte).
+    pub fn most_in_flight(&self) -> usize {
+        self.in_flight
+            .most
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Every request received so far, including rejected ones.
@@ -109,6 +147,7 @@ async fn chat_completions(
     let request = shared
         .script
         .record("/v1/chat/completions", &headers, &body);
+    let _in_flight = InFlightGuard::enter(&shared.in_flight);
     if let Some(latency) = shared.options.latency {
         tokio::time::sleep(latency).await;
     }

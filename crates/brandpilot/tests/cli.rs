@@ -59,11 +59,17 @@ fn corpus(dir: &Path, files: usize) -> PathBuf {
 /// Starts `brandpilot serve` on a free port; returns the child and the address it printed
 /// (checking the line also points at the docs page).
 fn spawn_server(data: &Path, stderr: Stdio) -> (std::process::Child, String) {
+    let mut command = brandpilot(data);
+    command.stderr(stderr);
+    spawn_serve(command)
+}
+
+/// Runs `command` as `… serve` on a free port; returns the child and the address it printed.
+fn spawn_serve(mut command: Command) -> (std::process::Child, String) {
     use std::io::BufRead;
-    let mut server = brandpilot(data)
+    let mut server = command
         .args(["serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut first_line = String::new();
@@ -484,21 +490,9 @@ fn a_job_whose_server_is_killed_is_finished_once_by_the_next_server() {
         let mut command = brandpilot(&data);
         command
             .env("BRANDPILOT__JOBS__LEASE_SECS", "1")
-            .env("BRANDPILOT__SERVER__MAX_UPLOAD_FILES", "1000");
-        let mut child = command
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        let address = line.split("listening on ").nth(1).unwrap();
-        (child, address.split_whitespace().next().unwrap().to_owned())
+            .env("BRANDPILOT__SERVER__MAX_UPLOAD_FILES", "1000")
+            .stderr(Stdio::null());
+        spawn_serve(command)
     };
     let (mut first, address) = start();
     let client = reqwest::blocking::Client::new();
@@ -626,20 +620,9 @@ fn two_servers_on_one_postgresql_share_the_work_and_the_data() {
         command
     };
     let start = |data: &Path| {
-        let mut child = on_postgres(data)
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        let address = line.split("listening on ").nth(1).unwrap();
-        (child, address.split_whitespace().next().unwrap().to_owned())
+        let mut command = on_postgres(data);
+        command.stderr(Stdio::null());
+        spawn_serve(command)
     };
     let key = {
         let out =
@@ -943,30 +926,20 @@ fn a_batch_survives_a_sigkill_and_completes_each_brief_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     // Each answer takes 40 ms, so 100 briefs on two workers take seconds: time to kill.
-    let (_model, config) = model_config(dir.path(), Some(Duration::from_millis(40)));
+    let (model, config) = model_config(dir.path(), Some(Duration::from_millis(40)));
     let key = {
         let out = run(brandpilot(&data).args(["keys", "create", "--name", "batch"]));
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     };
     let start = || {
-        let mut child = brandpilot(&data)
+        let mut command = brandpilot(&data);
+        command
             .arg("--config")
             .arg(&config)
             .env("BRANDPILOT__JOBS__LEASE_SECS", "1")
             .env("BRANDPILOT__JOBS__GENERATE_WORKERS", "2")
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        let address = line.split("listening on ").nth(1).unwrap();
-        (child, address.split_whitespace().next().unwrap().to_owned())
+            .stderr(Stdio::null());
+        spawn_serve(command)
     };
     let (mut first, address) = start();
     let client = reqwest::blocking::Client::new();
@@ -1048,6 +1021,9 @@ fn a_batch_survives_a_sigkill_and_completes_each_brief_exactly_once() {
         done_at_kill < 100,
         "killed before the end ({done_at_kill} done)"
     );
+    // Two generate workers: never more than two briefs were being written at once.
+    let most = model.most_in_flight();
+    assert!((1..=2).contains(&most), "{most} model calls at once");
     assert_eq!(read["done"], 100, "{read}");
     assert_eq!(read["finished"], true);
     let mut generations: Vec<i64> = batch.items.iter().map(|i| i.generation.unwrap()).collect();
@@ -1062,8 +1038,7 @@ fn a_batch_survives_a_sigkill_and_completes_each_brief_exactly_once() {
         ))
         .unwrap();
     assert_eq!(stored.len(), 100, "no brief was written twice");
-    for (item, generation) in batch.items.iter().zip(0..) {
-        let _ = generation;
+    for item in &batch.items {
         let stored = stored
             .iter()
             .find(|g| Some(g.id.0) == item.generation)

@@ -14,6 +14,7 @@ use crate::{AppError, Brandpilot, Result};
 use brandpilot_core::{GenerationId, VariantId};
 use brandpilot_store::{
     Brand, FeedbackRecord, NewFeedback, PerformanceRecord, ReviewEvent, ReviewMove, VariantEdit,
+    VariantRecord,
 };
 use brandpilot_studio::reel::{ReelConfig, ReelRequest, ReelScript, spoken_duration_seconds};
 use brandpilot_studio::{Channel, CompiledRules, FieldText, Report};
@@ -144,14 +145,17 @@ pub struct VariantDetail {
 }
 
 impl Brandpilot {
+    async fn stored_variant(&self, brand: &Brand, id: VariantId) -> Result<VariantRecord> {
+        self.store
+            .variant(brand.id, id)
+            .await?
+            .ok_or(AppError::VariantNotFound(id.0))
+    }
+
     /// One of the brand's variants with its versions, feedback, review history and
     /// performance.
     pub async fn variant_detail(&self, brand: &Brand, id: VariantId) -> Result<VariantDetail> {
-        let record = self
-            .store
-            .variant(brand.id, id)
-            .await?
-            .ok_or(AppError::VariantNotFound(id.0))?;
+        let record = self.stored_variant(brand, id).await?;
         let generation = self
             .store
             .generation(brand.id, record.generation)
@@ -207,11 +211,7 @@ impl Brandpilot {
         for entry in &fields {
             too_long(entry.field.code(), &entry.text, MAX_FIELD_CHARS)?;
         }
-        let record = self
-            .store
-            .variant(brand.id, id)
-            .await?
-            .ok_or(AppError::VariantNotFound(id.0))?;
+        let record = self.stored_variant(brand, id).await?;
         let generation = self
             .store
             .generation(brand.id, record.generation)
@@ -297,11 +297,7 @@ impl Brandpilot {
         if let Some(note) = &note {
             too_long("note", note, MAX_NOTE_CHARS)?;
         }
-        let record = self
-            .store
-            .variant(brand.id, id)
-            .await?
-            .ok_or(AppError::VariantNotFound(id.0))?;
+        let record = self.stored_variant(brand, id).await?;
         let from = ReviewState::from_code(&record.review_state).ok_or_else(|| {
             AppError::Task(format!(
                 "variant {} has an unknown review state {:?}",
@@ -354,11 +350,7 @@ impl Brandpilot {
         totals: PerformanceTotals,
         by: &str,
     ) -> Result<VariantDetail> {
-        let record = self
-            .store
-            .variant(brand.id, id)
-            .await?
-            .ok_or(AppError::VariantNotFound(id.0))?;
+        let record = self.stored_variant(brand, id).await?;
         if record.review_state != ReviewState::Approved.code() {
             return Err(AppError::Conflict(
                 "only an approved (published) variant has performance to record".into(),
