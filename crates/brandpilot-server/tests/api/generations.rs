@@ -483,3 +483,37 @@ async fn without_any_model_a_generation_is_a_503_that_says_so() {
         "the server's paths stay in its log: {message}"
     );
 }
+
+#[tokio::test]
+async fn a_draft_without_a_call_to_action_gets_the_brands_own_and_no_rewrite_is_asked() {
+    let (app, model) = app_with_model(2).await;
+    let brand = brand_with_rules(&app).await;
+    model.script([reply(json!({
+        "post": "Twelve weeks of live watercolour lessons with Mara Lind. Paper and paint are \
+                 included.",
+        "sources": [1],
+    }))]);
+    let generation = app
+        .post(
+            &format!("/api/v1/brands/{brand}/studio/generations"),
+            &brief(1),
+        )
+        .json_ok()
+        .await;
+    assert_eq!(model.requests().len(), 1, "the repairs needed no model");
+    let variant = &generation["variants"][0];
+    assert_eq!(variant["passed"], true, "{variant}");
+    let post = variant["fields"][0]["text"].as_str().unwrap();
+    assert!(
+        post.contains("paint are included. Book your seat."),
+        "{post}"
+    );
+    let added: Vec<&Value> = variant["repairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "added_cta")
+        .collect();
+    assert_eq!(added.len(), 1, "{variant}");
+    assert_eq!(added[0]["detail"]["text"], "Book your seat");
+}

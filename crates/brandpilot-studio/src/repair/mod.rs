@@ -1,6 +1,7 @@
 //! The repairs that need no model: put the brand's replacement in place of a banned word
 //! (same case, same inflection), drop banned, surplus or malformed list hashtags and add the
-//! required ones, remove emoji beyond the policy, append a missing disclaimer, and cut a
+//! required ones, remove emoji beyond the policy, put the brand's own call to action in place
+//! of a missing or vague one, append a missing disclaimer, and cut a
 //! field to the platform's limit at a sentence boundary (keeping a closing call to action,
 //! falling back to a word boundary), while leaving room for the disclaimer and the
 //! hashtag block. Even a tiny offline model's draft can reach a passing state this way; the
@@ -16,6 +17,7 @@ use crate::language::Language;
 use crate::rules::{BrandRules, EmojiPolicy};
 use crate::text::{CaseShape, emoji_spans, tidy_whitespace};
 use crate::validate::banned::inflect;
+use crate::validate::cta::{CtaFinding, find_with};
 use crate::validate::disclaimer::{disclaimer_fits, word_run};
 use crate::validate::{CompiledRules, FieldRef, Report, RuleId, Violation};
 use serde::{Deserialize, Serialize};
@@ -53,6 +55,12 @@ pub enum RepairKind {
     },
     AppendedDisclaimer {
         text: String,
+    },
+    /// The brand's own call to action (the first of its CTA library) took the place of a
+    /// vague one (`replaced`), or was added where there was none.
+    AddedCta {
+        text: String,
+        replaced: Option<String>,
     },
     CutToLength {
         from_chars: usize,
@@ -347,6 +355,100 @@ impl Repairer<'_> {
 
     /// Appends missing disclaimers and cuts fields to their hard limits, together: the cut
     /// leaves room for the disclaimer and for the closing hashtag block.
+    /// Gives a variant that has no call to action, or only a vague one, the brand's first
+    /// library CTA: a vague clause ("Learn more") is replaced by it; otherwise an empty CTA
+    /// field is filled, or the CTA closes the last copy field (before its inline hashtags).
+    /// Without a library the CTA is left to the model: which action fits is not a rule.
+    fn add_cta(&mut self) {
+        if !self.spec.requires_cta {
+            return;
+        }
+        let Some(cta) = self
+            .rules()
+            .cta_library
+            .first()
+            .map(|cta| cta.trim().to_owned())
+        else {
+            return;
+        };
+        let published = self
+            .fields
+            .iter()
+            .filter(|e| self.role(e.field).is_some_and(FieldRole::is_published))
+            .map(|e| e.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let refs = refs(&self.fields);
+        let finding = find_with(&published, self.language, &self.compiled.cta_library);
+        match finding {
+            CtaFinding::Library { .. } | CtaFinding::Specific { .. } => {}
+            CtaFinding::Vague { text } => {
+                let Some(position) = self.fields.iter().position(|e| {
+                    self.role(e.field).is_some_and(FieldRole::is_published)
+                        && e.text.contains(&text)
+                }) else {
+                    return;
+                };
+                self.fields[position].text = self.fields[position].text.replacen(&text, &cta, 1);
+                self.act(
+                    RuleId::Cta,
+                    Some(refs[position]),
+                    RepairKind::AddedCta {
+                        text: cta,
+                        replaced: Some(text),
+                    },
+                );
+            }
+            CtaFinding::Missing => {
+                let empty_cta_field = self
+                    .fields
+                    .iter()
+                    .position(|e| e.field == Field::Cta && e.text.trim().is_empty());
+                let last_copy = self
+                    .fields
+                    .iter()
+                    .rposition(|e| self.role(e.field) == Some(FieldRole::Copy));
+                let Some(position) = empty_cta_field.or(last_copy) else {
+                    return;
+                };
+                let original = self.fields[position].text.clone();
+                let inline_tags = matches!(
+                    self.spec.hashtags,
+                    HashtagPlacement::Inline { field, .. } if field == self.fields[position].field
+                );
+                let (copy, block) = if inline_tags {
+                    split_tag_block(&original)
+                } else {
+                    (original.trim(), "")
+                };
+                let mut text = copy.trim_end().to_owned();
+                if !text.is_empty() {
+                    if !text.ends_with(['.', '!', '?', '…', ':']) {
+                        text.push('.');
+                    }
+                    text.push(' ');
+                }
+                text.push_str(&cta);
+                if !cta.ends_with(['.', '!', '?']) {
+                    text.push('.');
+                }
+                if !block.is_empty() {
+                    text.push_str("\n\n");
+                    text.push_str(block);
+                }
+                self.fields[position].text = text;
+                self.act(
+                    RuleId::Cta,
+                    Some(refs[position]),
+                    RepairKind::AddedCta {
+                        text: cta,
+                        replaced: None,
+                    },
+                );
+            }
+        }
+    }
+
     fn fit_lengths_and_disclaimers(&mut self) {
         let channel = self.spec.channel;
         let published = self
@@ -507,6 +609,8 @@ impl CompiledRules {
         repairer.drop_entries();
         // Emoji go first: removing "1️⃣" from "Cheap1️⃣" leaves a banned word to replace.
         repairer.remove_emoji();
+        // Before the length pass, which then makes room for it (a cut keeps a closing CTA).
+        repairer.add_cta();
         // A cut can remove a required hashtag or a disclaimer that sat in the middle of the
         // copy, and a replacement can make a field too long; another pass puts the tag or
         // the disclaimer back at the end and cuts again to make room.

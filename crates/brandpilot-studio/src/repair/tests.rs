@@ -280,8 +280,13 @@ fn a_reel_hashtag_list_is_cleaned_completed_and_capped() {
 #[test]
 fn what_needs_rewriting_is_left_for_the_model_and_listed_for_its_prompt() {
     let draft = "Guaranteed results with our cheap course. Learn more. #InkAndWater";
+    // Without a CTA library, which action fits is the model's to write.
+    let rules = BrandRules {
+        cta_library: Vec::new(),
+        ..studio_rules()
+    };
     let outcome = repair(
-        &studio_rules(),
+        &rules,
         Channel::LinkedinPost,
         &[FieldText::new(Field::Post, draft)],
     );
@@ -606,4 +611,84 @@ fn odd_drafts_never_crash_and_repairs_respect_hard_limits_and_settle() {
             }
         }
     }
+}
+
+#[test]
+fn a_missing_call_to_action_becomes_the_brands_own_before_the_hashtags() {
+    let rules = BrandRules {
+        cta_library: vec!["Book your free trial class".into()],
+        ..BrandRules::default()
+    };
+    let outcome = repair(
+        &rules,
+        Channel::LinkedinPost,
+        &[FieldText::new(
+            Field::Post,
+            "Spring watercolour starts in March with twelve live lessons\n\n#watercolour",
+        )],
+    );
+    assert_eq!(
+        texts(&outcome, Field::Post),
+        [
+            "Spring watercolour starts in March with twelve live lessons. Book your free trial class.\n\n#watercolour"
+        ]
+    );
+    assert_eq!(outcome.report.status(RuleId::Cta), Some(RuleStatus::Passed));
+    assert!(outcome.actions.iter().any(|a| a.rule == RuleId::Cta
+        && a.kind
+            == RepairKind::AddedCta {
+                text: "Book your free trial class".into(),
+                replaced: None
+            }));
+}
+
+#[test]
+fn a_vague_call_to_action_is_replaced_and_a_specific_one_is_left_alone() {
+    let rules = BrandRules {
+        cta_library: vec!["Book your free trial class".into()],
+        ..BrandRules::default()
+    };
+    let vague = repair(
+        &rules,
+        Channel::XPost,
+        &[FieldText::new(
+            Field::Post,
+            "Twelve live lessons this spring. Learn more!",
+        )],
+    );
+    assert_eq!(
+        texts(&vague, Field::Post),
+        ["Twelve live lessons this spring. Book your free trial class!"]
+    );
+    assert_eq!(vague.report.status(RuleId::Cta), Some(RuleStatus::Passed));
+    let specific = "Twelve live lessons this spring. Grab a seat in the March group.";
+    let kept = repair(
+        &rules,
+        Channel::XPost,
+        &[FieldText::new(Field::Post, specific)],
+    );
+    assert_eq!(texts(&kept, Field::Post), [specific]);
+    assert!(kept.actions.iter().all(|a| a.rule != RuleId::Cta));
+}
+
+#[test]
+fn without_a_cta_library_a_missing_call_to_action_is_left_for_the_model() {
+    let outcome = repair(
+        &BrandRules::default(),
+        Channel::XPost,
+        &[FieldText::new(
+            Field::Post,
+            "Twelve live lessons this spring.",
+        )],
+    );
+    assert_eq!(
+        texts(&outcome, Field::Post),
+        ["Twelve live lessons this spring."]
+    );
+    let cta = outcome
+        .needs_model
+        .iter()
+        .find(|v| v.rule == RuleId::Cta)
+        .expect("a CTA is still missing");
+    assert!(!cta.auto_repairable);
 }

@@ -545,6 +545,8 @@ pub(crate) fn check(context: &Context) -> RuleResult {
         );
     }
     let text = context.published_text();
+    // The repairs put the brand's first library CTA in place of a missing or vague one.
+    let has_library = !context.rules.rules().cta_library.is_empty();
     let example = context.rules.rules().cta_library.first().map_or_else(
         || "\"Book your free trial class\"".to_owned(),
         |cta| format!("\"{cta}\""),
@@ -569,7 +571,8 @@ pub(crate) fn check(context: &Context) -> RuleResult {
                 format!(
                     "\"{text}\" is a vague call to action; say what the reader does and gets, e.g. {example}"
                 ),
-            )],
+            )
+            .repairable(has_library)],
         ),
         CtaFinding::Missing => rule_result(
             RuleId::Cta,
@@ -580,7 +583,8 @@ pub(crate) fn check(context: &Context) -> RuleResult {
                 format!(
                     "no call to action; end with what the reader should do next, e.g. {example}"
                 ),
-            )],
+            )
+            .repairable(has_library)],
         ),
     }
 }

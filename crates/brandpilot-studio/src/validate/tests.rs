@@ -396,7 +396,7 @@ fn emoji_beyond_the_policy_fail_and_can_be_removed() {
 }
 
 #[test]
-fn a_missing_or_vague_cta_fails_and_needs_a_model() {
+fn a_missing_or_vague_cta_fails_and_only_a_brand_cta_makes_it_repairable() {
     let vague = "Our spring watercolour course starts Monday. Learn more! \n\nMaterials included while stocks last. #InkAndWater";
     let report = english(&studio_rules(), Channel::InstagramCaption, &caption(vague));
     let cta = report.rule(RuleId::Cta).unwrap();
@@ -412,7 +412,21 @@ fn a_missing_or_vague_cta_fails_and_needs_a_model() {
             .contains("Book your free trial class"),
         "the library suggests a fix"
     );
-    assert!(!cta.violations[0].auto_repairable);
+    assert!(
+        cta.violations[0].auto_repairable,
+        "the repairs put the library's CTA in its place"
+    );
+    let without_library = BrandRules {
+        cta_library: Vec::new(),
+        ..studio_rules()
+    };
+    let report = english(&without_library, Channel::InstagramCaption, &caption(vague));
+    let cta = report.rule(RuleId::Cta).unwrap();
+    assert_eq!(cta.status, RuleStatus::Failed);
+    assert!(
+        !cta.violations[0].auto_repairable,
+        "only a model can write one"
+    );
     let outline = [
         FieldText::new(Field::Title, "How to start watercolour"),
         FieldText::new(Field::Heading, "Choosing paper"),

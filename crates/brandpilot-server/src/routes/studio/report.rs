@@ -177,8 +177,8 @@ pub struct RepairActionOut {
     pub rule: String,
     pub field: Option<FieldRefOut>,
     /// `replaced_word`, `dropped_hashtag`, `added_hashtag`, `fixed_hashtag`,
-    /// `removed_emoji`, `appended_disclaimer`, `cut_to_length`, `dropped_entry` or
-    /// `set_duration`.
+    /// `removed_emoji`, `added_cta`, `appended_disclaimer`, `cut_to_length`,
+    /// `dropped_entry` or `set_duration`.
     pub kind: String,
     /// The kind's particulars (`{"from": "cheap", "to": "affordable"}` for a replaced word).
     #[schema(value_type = Object)]
