@@ -48,6 +48,8 @@ pub struct BatchItemRecord {
     pub generation: Option<i64>,
     pub error: Option<String>,
     pub updated_at_ms: i64,
+    /// Who made its batch.
+    pub created_by: Option<String>,
 }
 
 impl Store {

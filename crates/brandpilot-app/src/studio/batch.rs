@@ -131,7 +131,7 @@ impl Brandpilot {
             .iter()
             .map(super::records::to_json)
             .collect::<Result<Vec<_>>>()?;
-        let (record, created) = self
+        let (mut record, created) = self
             .store
             .create_batch(&NewBatch {
                 brand: brand.id,
@@ -140,24 +140,20 @@ impl Brandpilot {
                 requests,
             })
             .await?;
-        self.queue_batch_items(brand.workspace, &record.items)
+        self.queue_batch_items(brand.workspace, &mut record.items)
             .await?;
-        let record = self
-            .store
-            .batch(record.id)
-            .await?
-            .ok_or(AppError::BatchNotFound(record.id))?;
         Ok((Batch::from_record(record)?, created))
     }
 
-    /// Queues a job for each pending item that has none recorded.
+    /// Queues a job for each pending item that has none recorded, and records it (in the
+    /// store and in `items`).
     async fn queue_batch_items(
         &self,
         workspace: WorkspaceId,
-        items: &[BatchItemRecord],
+        items: &mut [BatchItemRecord],
     ) -> Result<()> {
         for item in items
-            .iter()
+            .iter_mut()
             .filter(|i| i.status == "pending" && i.job.is_none())
         {
             let job = NewJob {
@@ -171,6 +167,7 @@ impl Brandpilot {
             };
             let job = self.store.enqueue_job(&job).await?.id();
             self.store.set_batch_item_job(item.id, job).await?;
+            item.job = Some(job);
         }
         Ok(())
     }
@@ -180,12 +177,12 @@ impl Brandpilot {
     pub async fn resume_batches(&self) -> Result<usize> {
         let mut queued = 0;
         loop {
-            let items = self.store.unqueued_batch_items(RESUME_PAGE).await?;
+            let mut items = self.store.unqueued_batch_items(RESUME_PAGE).await?;
             if items.is_empty() {
                 return Ok(queued);
             }
-            for (workspace, item) in &items {
-                self.queue_batch_items(*workspace, std::slice::from_ref(item))
+            for (workspace, item) in &mut items {
+                self.queue_batch_items(*workspace, std::slice::from_mut(item))
                     .await?;
                 queued += 1;
             }
@@ -259,12 +256,9 @@ impl Brandpilot {
         let brand = self.brand_by_id(workspace, record.brand).await?;
         let brief: Brief = serde_json::from_str(&record.request_json)
             .map_err(|e| AppError::InvalidInput(format!("the stored brief is unreadable: {e}")))?;
-        let created_by = self
-            .store
-            .batch(record.batch)
-            .await?
-            .and_then(|batch| batch.created_by);
-        let generation = self.write_copy(llm, &brand, brief, created_by).await?;
+        let generation = self
+            .write_copy(llm, &brand, brief, record.created_by.clone())
+            .await?;
         match self.store.complete_batch_item(item, &generation).await? {
             Some(stored) => Ok(serde_json::json!({ "generation": stored.id.0 })),
             None => Ok(serde_json::json!({ "skipped": "completed by another run" })),

@@ -12,7 +12,9 @@ use sqlx::postgres::PgRow;
 macro_rules! item_columns {
     () => {
         "id, batch_id, brand_id, position, request, status, job_id, generation_id, error, \
-         updated_at"
+         updated_at, \
+         (SELECT created_by FROM studio_batches WHERE studio_batches.id = batch_id) \
+             AS created_by"
     };
 }
 
@@ -200,5 +202,6 @@ fn item_from_row(row: &PgRow) -> Result<BatchItemRecord> {
         generation: row.try_get("generation_id")?,
         error: row.try_get("error")?,
         updated_at_ms: row.try_get("updated_at")?,
+        created_by: row.try_get("created_by")?,
     })
 }

@@ -214,6 +214,16 @@ impl Repairer<'_> {
         self.spec.field(field).map(|spec| spec.role)
     }
 
+    /// What a reader sees: the published fields, one per line.
+    fn published_text(&self) -> String {
+        self.fields
+            .iter()
+            .filter(|e| self.role(e.field).is_some_and(FieldRole::is_published))
+            .map(|e| e.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     fn act(&mut self, rule: RuleId, field: Option<FieldRef>, kind: RepairKind) {
         self.actions.push(RepairAction { rule, field, kind });
     }
@@ -371,13 +381,7 @@ impl Repairer<'_> {
         else {
             return;
         };
-        let published = self
-            .fields
-            .iter()
-            .filter(|e| self.role(e.field).is_some_and(FieldRole::is_published))
-            .map(|e| e.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let published = self.published_text();
         let refs = refs(&self.fields);
         let finding = find_with(&published, self.language, &self.compiled.cta_library);
         match finding {
@@ -451,13 +455,7 @@ impl Repairer<'_> {
 
     fn fit_lengths_and_disclaimers(&mut self) {
         let channel = self.spec.channel;
-        let published = self
-            .fields
-            .iter()
-            .filter(|e| self.role(e.field).is_some_and(FieldRole::is_published))
-            .map(|e| e.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let published = self.published_text();
         let copy_run = word_run(&published);
         let missing: Vec<String> = self
             .rules()
