@@ -78,3 +78,7 @@ row_id!(
     /// One variant a generation produced: its content, its rule report, its review state.
     VariantId
 );
+row_id!(
+    /// A past post or script of a brand's in Studio's examples library.
+    ExampleId
+);

@@ -15,8 +15,8 @@ mod source;
 pub use error::{Fault, FaultKind};
 pub use hash::ContentHash;
 pub use ids::{
-    BrandId, ChunkId, ConversationId, ExperimentId, GenerationId, JobId, MessageId, SourceId,
-    TicketId, UserId, VariantId, WebhookId, WorkspaceId,
+    BrandId, ChunkId, ConversationId, ExampleId, ExperimentId, GenerationId, JobId, MessageId,
+    SourceId, TicketId, UserId, VariantId, WebhookId, WorkspaceId,
 };
 pub use locator::ChunkLocator;
 pub use search::{Passage, SearchFilter, SearchMode, SearchRequest};

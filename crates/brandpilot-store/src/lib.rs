@@ -56,12 +56,16 @@ macro_rules! dispatch {
 // its definition).
 mod assistant;
 mod batches;
+mod examples;
 mod generations;
 mod integrations;
 mod reviews;
 mod studio;
 
 pub use batches::{BatchItemRecord, BatchRecord, NewBatch};
+pub use examples::{
+    ExampleFilter, ExampleRecord, ExampleTotals, ExampleUpdate, NewExample, VoiceRecord,
+};
 pub use generations::{GenerationRecord, NewGeneration, NewVariant, VariantRecord};
 pub use reviews::{
     FeedbackRecord, NewFeedback, PerformanceRecord, ReviewEvent, ReviewMove, VariantActivity,

@@ -38,6 +38,7 @@ mod accounts;
 mod assistant;
 mod batches;
 mod embeddings;
+mod examples;
 #[macro_use]
 mod generations;
 mod integrations;
@@ -124,6 +125,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         15,
         "generate_lane",
         include_str!("../migrations/postgres/0015_generate_lane.sql"),
+    ),
+    (
+        16,
+        "studio_examples",
+        include_str!("../migrations/postgres/0016_studio_examples.sql"),
     ),
 ];
 

@@ -26,6 +26,7 @@ mod accounts;
 mod assistant;
 mod batches;
 mod embeddings;
+mod examples;
 #[macro_use]
 mod generations;
 mod integrations;
@@ -107,6 +108,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         15,
         "generate_lane",
         include_str!("../migrations/sqlite/0015_generate_lane.sql"),
+    ),
+    (
+        16,
+        "studio_examples",
+        include_str!("../migrations/sqlite/0016_studio_examples.sql"),
     ),
 ];
 

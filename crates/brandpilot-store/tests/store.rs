@@ -5,7 +5,7 @@
 //! assistant's conversations, ratings, profiles and customer records in
 //! `store/assistant.rs` and its tickets in `store/tickets.rs`; the job queue in
 //! `store/jobs.rs`; webhook endpoints and brand widgets in `store/integrations.rs`; Studio's brand rules and
-//! experiments in `store/studio.rs`; what only PostgreSQL needs proven (chunk ids in commit order under
+//! experiments in `store/studio.rs`, its examples library and voice profiles in `store/examples.rs`; what only PostgreSQL needs proven (chunk ids in commit order under
 //! concurrent writers) in `store/postgres.rs`.
 //!
 //! Every test in a `backend_tests!` block runs twice, as `…::sqlite::name` and
@@ -18,6 +18,8 @@ mod access;
 mod accounts;
 #[path = "store/assistant.rs"]
 mod assistant;
+#[path = "store/examples.rs"]
+mod examples;
 #[path = "store/generations.rs"]
 mod generations;
 #[path = "store/integrations.rs"]
