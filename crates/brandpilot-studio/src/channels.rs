@@ -61,6 +61,13 @@ impl Channel {
         Channel::ReelScript,
     ];
 
+    /// The channel whose wire name is `code`.
+    pub fn from_code(code: &str) -> Option<Channel> {
+        Channel::ALL
+            .into_iter()
+            .find(|channel| channel.code() == code)
+    }
+
     /// The wire name (`linkedin_post`).
     pub fn code(self) -> &'static str {
         match self {

@@ -22,6 +22,7 @@
 
 pub mod channels;
 pub mod error;
+pub mod examples;
 pub mod experiment;
 pub mod language;
 pub mod readability;
