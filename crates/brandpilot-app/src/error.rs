@@ -35,6 +35,8 @@ pub enum AppError {
     GenerationNotFound(i64),
     #[error("no variant {0} in this brand")]
     VariantNotFound(i64),
+    #[error("no example {0} in this brand's library")]
+    ExampleNotFound(i64),
     #[error("no batch {0} in this workspace")]
     BatchNotFound(i64),
     #[error("this brand has no website widget yet; save one with PUT first")]
@@ -109,6 +111,7 @@ impl Fault for AppError {
             | AppError::ExperimentNotFound(_)
             | AppError::GenerationNotFound(_)
             | AppError::VariantNotFound(_)
+            | AppError::ExampleNotFound(_)
             | AppError::BatchNotFound(_)
             | AppError::WidgetNotConfigured
             | AppError::WidgetNotFound => FaultKind::User,

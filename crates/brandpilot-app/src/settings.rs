@@ -152,6 +152,9 @@ impl Default for WidgetSettings {
 pub struct StudioSettings {
     /// Passages of the brand's own material retrieved to ground each generation.
     pub facts: usize,
+    /// Past posts from the brand's examples library shown to the model as few-shot
+    /// examples (the most similar to the brief, weighted by how they performed); 0 for none.
+    pub examples: usize,
     /// Rewrites the model is asked for, per variant, after the model-free repairs; a
     /// variant still failing after them is returned marked as failing.
     pub max_repair_passes: u32,
@@ -170,6 +173,7 @@ impl Default for StudioSettings {
     fn default() -> Self {
         Self {
             facts: 5,
+            examples: 2,
             max_repair_passes: 2,
             words_per_minute: brandpilot_studio::reel::DEFAULT_WORDS_PER_MINUTE,
             duration_tolerance: 0.15,

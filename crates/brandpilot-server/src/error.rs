@@ -128,6 +128,7 @@ impl From<AppError> for ApiError {
             | AppError::ExperimentNotFound(_)
             | AppError::GenerationNotFound(_)
             | AppError::VariantNotFound(_)
+            | AppError::ExampleNotFound(_)
             | AppError::BatchNotFound(_)
             | AppError::WidgetNotConfigured
             | AppError::WidgetNotFound => ApiError::not_found(error.to_string()),

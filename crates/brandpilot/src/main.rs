@@ -48,6 +48,8 @@ enum Command {
     Eval(EvalArgs),
     /// Write on-brand copy from a brief, or a reel script, judged against the brand's rules.
     Generate(commands::generate::GenerateArgs),
+    /// A brand's Studio settings: content rules, examples library and voice profile.
+    Studio(commands::studio::StudioArgs),
     /// Ask a language model through a route; streams the answer.
     Chat(commands::chat::ChatArgs),
     /// List LLM providers, routes and local models, or pull a local model.
@@ -127,6 +129,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench(args) => commands::bench::run(settings, args).await,
         Command::Chat(args) => commands::chat::run(settings, args).await,
         Command::Generate(args) => commands::generate::run(settings, args).await,
+        Command::Studio(args) => commands::studio::run(settings, args).await,
         Command::Models { what } => commands::models::run(settings, what),
         Command::Serve(args) => commands::serve::run(settings, args).await,
         Command::Keys(args) => commands::keys::run(settings, args).await,

@@ -64,7 +64,8 @@ impl Brandpilot {
         self.check_credits(brand.workspace).await?;
         let started = Instant::now();
         let rules = self.studio_rules(brand).await?;
-        let facts = self.grounding_facts(brand, &brief.search_text()).await?;
+        let search_text = brief.search_text();
+        let facts = self.grounding_facts(brand, &search_text).await?;
         let writer = self
             .writer(
                 llm,
@@ -77,6 +78,8 @@ impl Brandpilot {
                     schema: variant_schema(brief.channel),
                     facts,
                     request_text: &brief.prompt_text(),
+                    example_query: &search_text,
+                    sector: None,
                     max_tokens: self.settings.studio.max_tokens,
                 },
             )
@@ -97,6 +100,7 @@ impl Brandpilot {
             .unwrap_or_else(PoisonError::into_inner)
             .provenance(
                 writer.facts.clone(),
+                writer.examples.clone(),
                 prompts::COPY_TEMPLATE,
                 started,
                 repair_passes,
@@ -249,6 +253,7 @@ impl Brandpilot {
         let compiled = Arc::clone(&writer.compiled);
         let backing = Arc::clone(&writer.backing);
         let facts = Arc::clone(&writer.fact_texts);
+        let voice = writer.voice.clone();
         blocking(move || {
             let outcome = compiled.repair_variant(channel, &fields, language);
             repairs.extend(outcome.actions);
@@ -263,6 +268,7 @@ impl Brandpilot {
                 repairs,
                 passes: 0,
                 note: None,
+                voice: voice.map(|voice| voice.score(&text)),
             })
         })
         .await

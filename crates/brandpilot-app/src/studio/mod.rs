@@ -9,15 +9,20 @@
 //! knows HTTP.
 
 mod batch;
+mod examples;
 mod generate;
 mod grounding;
 mod prompts;
 mod records;
 mod reel;
 mod review;
+mod voice;
 mod writer;
 
 pub use batch::{BATCH_ITEM, Batch, BatchItem, MAX_BATCH_BRIEFS};
+pub use examples::{
+    Example, ExampleInput, ExampleListing, ExampleTags, ExampleUse, MAX_EXAMPLE_CHARS, MAX_EXAMPLES,
+};
 pub use records::{
     Angle, Brief, FactSource, GeneratedVariant, Generation, Provenance, VariantContent,
 };
@@ -25,6 +30,7 @@ pub use review::{
     FeedbackSummary, Performance, PerformanceTotals, ReviewState, VariantDetail, VariantFeedback,
     VariantVersionView,
 };
+pub use voice::BrandVoice;
 
 use crate::error::blocking;
 use crate::{AppError, Brandpilot, Result};

@@ -185,8 +185,9 @@ pub struct FactSource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
     pub sources: Vec<FactSource>,
-    /// Past examples shown to the model (none until the brand has an examples library).
-    pub examples: Vec<Value>,
+    /// Past posts of the brand shown to the model as few-shot examples, and why each.
+    #[serde(default)]
+    pub examples: Vec<super::examples::ExampleUse>,
     /// The provider and model that served the calls (the last one, after any fallback).
     pub provider: Option<String>,
     pub model: Option<String>,
@@ -236,6 +237,10 @@ pub struct VariantContent {
     /// Why the model could not improve the variant further, when a rewrite failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// How consistent the published text is with the brand's voice profile, component by
+    /// component; absent while the brand has no voice profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<brandpilot_studio::VoiceScore>,
 }
 
 /// A generation as Studio returns it.
@@ -335,6 +340,7 @@ pub(crate) fn variant_to_store(
         repair_passes: draft.passes,
         repairs: draft.repairs,
         note: draft.note,
+        voice: draft.voice,
     };
     Ok(NewVariant {
         label: label.to_owned(),

@@ -73,6 +73,8 @@ impl Brandpilot {
                         .map_err(studio_error)?,
                     facts,
                     request_text: &user,
+                    example_query: &request.topic,
+                    sector: Some(request.sector),
                     max_tokens: settings.max_tokens.max(900),
                 },
             )
@@ -112,6 +114,7 @@ impl Brandpilot {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .provenance(
                 writer.facts.clone(),
+                writer.examples.clone(),
                 prompts::REEL_TEMPLATE,
                 started,
                 draft.passes,
@@ -146,6 +149,7 @@ impl Brandpilot {
         let compiled = Arc::clone(&writer.compiled);
         let backing = Arc::clone(&writer.backing);
         let facts = Arc::clone(&writer.fact_texts);
+        let voice = writer.voice.clone();
         let (request, config) = (request.clone(), *config);
         blocking(move || {
             let repaired =
@@ -161,6 +165,7 @@ impl Brandpilot {
                 repairs,
                 passes: 0,
                 note: None,
+                voice: voice.map(|voice| voice.score(&text)),
             };
             Ok((repaired.script, draft))
         })

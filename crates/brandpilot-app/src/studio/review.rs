@@ -85,14 +85,7 @@ pub struct VariantFeedback {
 }
 
 /// What a published variant reached on its platform, as totals so far.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PerformanceTotals {
-    pub views: u64,
-    pub likes: u64,
-    pub shares: u64,
-    pub clicks: u64,
-    pub conversions: u64,
-}
+pub use brandpilot_studio::examples::PostTotals as PerformanceTotals;
 
 /// One saved content of a variant.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,8 +217,18 @@ impl Brandpilot {
             words_per_minute: self.settings.studio.words_per_minute,
             tolerance: self.settings.studio.duration_tolerance,
         };
-        let (content, report) =
-            blocking(move || judge_edit(&generation, previous, fields, &rules, reel)).await?;
+        let voice = self.compiled_voice(brand).await?;
+        let (content, report) = blocking(move || {
+            judge_edit(
+                &generation,
+                previous,
+                fields,
+                &rules,
+                reel,
+                voice.as_deref(),
+            )
+        })
+        .await?;
         let passed = report.passed && content.unbacked_figures.is_empty();
         self.store
             .save_variant_version(&VariantEdit {
@@ -384,6 +387,7 @@ fn judge_edit(
     fields: Vec<FieldText>,
     rules: &brandpilot_studio::BrandRules,
     reel: ReelConfig,
+    voice: Option<&brandpilot_studio::CompiledVoice>,
 ) -> Result<(VariantContent, Report)> {
     let compiled = CompiledRules::new(rules);
     let corrupt = |e: serde_json::Error| {
@@ -427,6 +431,7 @@ fn judge_edit(
         repair_passes: previous.content.repair_passes,
         repairs: Vec::new(),
         note: None,
+        voice: voice.map(|voice| voice.score(&text)),
     };
     Ok((content, report))
 }

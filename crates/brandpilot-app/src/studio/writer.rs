@@ -3,6 +3,7 @@
 //! a variant is while the loop works on it, and the schema preparation that keeps
 //! generation grammars small.
 
+use super::examples::ExampleUse;
 use super::grounding::backing_text_of;
 use super::prompts::{self, PromptFact};
 use super::records::{FactSource, Provenance};
@@ -12,8 +13,11 @@ use brandpilot_llm::{ChatRequest, ChatResponse, Message, ResponseFormat, Structu
 use brandpilot_store::Brand;
 use brandpilot_studio::channels;
 use brandpilot_studio::language::Language;
+use brandpilot_studio::reel::Sector;
 use brandpilot_studio::repair::RepairAction;
-use brandpilot_studio::{BrandRules, Channel, CompiledRules, FieldText, Report};
+use brandpilot_studio::{
+    BrandRules, Channel, CompiledRules, CompiledVoice, FieldText, Report, VoiceScore,
+};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -56,13 +60,14 @@ impl Spend {
     pub(crate) fn provenance(
         &self,
         sources: Vec<FactSource>,
+        examples: Vec<ExampleUse>,
         template: &str,
         started: Instant,
         repair_passes: u32,
     ) -> Provenance {
         Provenance {
             sources,
-            examples: Vec::new(),
+            examples,
             provider: self.provider.clone(),
             model: self.model.clone(),
             prompt_template: template.to_owned(),
@@ -85,6 +90,10 @@ pub(crate) struct Writer {
     pub system: String,
     pub schema: Value,
     pub facts: Vec<FactSource>,
+    /// The brand's past posts shown as few-shot examples.
+    pub examples: Vec<ExampleUse>,
+    /// The brand's voice, when it has one: every draft is scored against it.
+    pub voice: Option<Arc<CompiledVoice>>,
     /// Lowercased text of the brief and the facts: where a figure must come from.
     pub backing: Arc<str>,
     /// Each fact's text, lowercased once for every draft's citation check.
@@ -166,6 +175,8 @@ pub(crate) struct Draft {
     pub repairs: Vec<RepairAction>,
     pub passes: u32,
     pub note: Option<String>,
+    /// How consistent the draft is with the brand's voice, when it has one.
+    pub voice: Option<VoiceScore>,
 }
 
 impl Draft {
@@ -248,6 +259,9 @@ pub(crate) struct WriterPlan<'a> {
     pub facts: Vec<FactSource>,
     /// The request as the model reads it; a figure in the copy must come from it or a fact.
     pub request_text: &'a str,
+    /// What the few-shot examples are chosen by: the request's gist and its sector.
+    pub example_query: &'a str,
+    pub sector: Option<Sector>,
     pub max_tokens: u32,
 }
 
@@ -262,6 +276,17 @@ impl Brandpilot {
         plan: WriterPlan<'_>,
     ) -> Result<Writer> {
         let profile = self.brand_profile(brand).await?;
+        let settings = &self.settings.studio;
+        let examples = self
+            .choose_examples(
+                brand,
+                plan.channel,
+                plan.sector,
+                plan.example_query,
+                settings.examples,
+            )
+            .await?;
+        let voice = self.compiled_voice(brand).await?;
         let prompt_facts: Vec<PromptFact<'_>> = plan
             .facts
             .iter()
@@ -271,15 +296,18 @@ impl Brandpilot {
             })
             .collect();
         let system = format!(
-            "{}{}{}{}Answer with one JSON object and nothing else.\n",
+            "{}{}{}{}{}{}Answer with one JSON object and nothing else.\n",
             prompts::writer_lines(&brand.name, &profile, plan.language),
+            voice
+                .as_deref()
+                .map_or_else(String::new, |v| prompts::voice_lines(v.profile())),
             prompts::rule_lines(rules, channels::spec(plan.channel)),
             plan.task_lines,
+            prompts::example_lines(&examples),
             prompts::fact_lines(&prompt_facts),
         );
         let mut schema = plan.schema;
         prepare_schema(&mut schema, plan.facts.len());
-        let settings = &self.settings.studio;
         Ok(Writer {
             llm: llm.get(self).await.map_err(model_unavailable)?,
             brand: brand.clone(),
@@ -289,6 +317,8 @@ impl Brandpilot {
             backing: backing_text_of(plan.request_text, &plan.facts).into(),
             fact_texts: plan.facts.iter().map(|f| f.text.to_lowercase()).collect(),
             facts: plan.facts,
+            examples,
+            voice,
             max_tokens: plan.max_tokens,
             temperature: settings.temperature,
             max_repair_passes: settings.max_repair_passes,

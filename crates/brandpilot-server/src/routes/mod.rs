@@ -104,6 +104,21 @@ pub(crate) fn api(max_upload_bytes: usize) -> OpenApiRouter<ServerState> {
         .routes(routes!(studio::variants::give_verdict))
         .routes(routes!(studio::variants::record_performance))
         .routes(routes!(
+            studio::examples::list_examples,
+            studio::examples::add_example
+        ))
+        .routes(routes!(
+            studio::examples::get_example,
+            studio::examples::update_example,
+            studio::examples::delete_example
+        ))
+        .routes(routes!(studio::examples::promote_variant))
+        .routes(routes!(
+            studio::examples::get_voice,
+            studio::examples::put_voice
+        ))
+        .routes(routes!(studio::examples::learn_voice))
+        .routes(routes!(
             experiments::list_experiments,
             experiments::create_experiment
         ))

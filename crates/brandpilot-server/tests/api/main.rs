@@ -10,6 +10,7 @@ mod batches;
 mod brands;
 mod browser;
 mod errors;
+mod examples;
 mod generations;
 mod headers;
 mod health;

@@ -182,6 +182,7 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
             .replace("{experiment_id}", "999999")
             .replace("{generation_id}", "999999")
             .replace("{variant_id}", "999999")
+            .replace("{example_id}", "999999")
             .replace("{batch_id}", "999999");
         let body = ["POST", "PUT", "PATCH"]
             .contains(&method.as_str())
@@ -229,6 +230,24 @@ async fn the_server_enforces_the_scope_each_operation_documents() {
                 "/api/v1/brands/{brand_id}/studio/variants/{variant_id}/performance" => {
                     json!({ "views": 1 })
                 }
+                "/api/v1/brands/{brand_id}/studio/examples" => json!({
+                    "channel": "x_post",
+                    "text": format!("scoped {method} {scope}"),
+                }),
+                "/api/v1/brands/{brand_id}/studio/examples/{example_id}" => {
+                    json!({ "channel": "email" })
+                }
+                "/api/v1/brands/{brand_id}/studio/voice" => json!({
+                    "language": "en",
+                    "sentence_length": { "mean": 12.0, "low": 6.0, "high": 20.0 },
+                    "mean_word_length": 4.6,
+                    "emoji_per_100_words": 0.0,
+                    "emoji_text_share": 0.0,
+                    "exclamation_rate": 0.1,
+                    "question_rate": 0.1,
+                    "second_person_per_100_words": 3.0,
+                    "first_person_plural_per_100_words": 2.0,
+                }),
                 "/api/v1/brands/{brand_id}/experiments" => json!({
                     "name": format!("scoped {method} {scope}"),
                     "arms": [{ "name": "A" }, { "name": "B" }],

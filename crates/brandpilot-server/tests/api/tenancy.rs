@@ -394,6 +394,51 @@ const WALK: &[Case] = &[
         body: |_| Body::Json(json!({ "views": 1 })),
     },
     Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/studio/variants/{variant_id}/promote",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/brands/{brand_id}/studio/examples",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/studio/examples",
+        body: |f| Body::Json(json!({ "channel": "x_post", "text": f.unique("example") })),
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/brands/{brand_id}/studio/examples/{example_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "PUT",
+        path: "/api/v1/brands/{brand_id}/studio/examples/{example_id}",
+        body: |_| Body::Json(json!({ "channel": "email", "title": "walk" })),
+    },
+    Case {
+        method: "DELETE",
+        path: "/api/v1/brands/{brand_id}/studio/examples/{example_id}",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "GET",
+        path: "/api/v1/brands/{brand_id}/studio/voice",
+        body: |_| Body::None,
+    },
+    Case {
+        method: "PUT",
+        path: "/api/v1/brands/{brand_id}/studio/voice",
+        body: |_| Body::Json(walk_voice("walk")),
+    },
+    Case {
+        method: "POST",
+        path: "/api/v1/brands/{brand_id}/studio/voice/learn",
+        body: |_| Body::None,
+    },
+    Case {
         method: "GET",
         path: "/api/v1/brands/{brand_id}/experiments",
         body: |_| Body::None,
@@ -449,6 +494,7 @@ struct Fixture {
     experiment: i64,
     generation: i64,
     variant: i64,
+    example: i64,
     batch: i64,
     narrow_key: String,
     mallory_key: String,
@@ -474,6 +520,7 @@ impl Fixture {
             .replace("{experiment_id}", &self.experiment.to_string())
             .replace("{generation_id}", &self.generation.to_string())
             .replace("{variant_id}", &self.variant.to_string())
+            .replace("{example_id}", &self.example.to_string())
             .replace("{batch_id}", &self.batch.to_string())
             .replace("{conversation_id}", &self.conversation.to_string())
             .replace("{message_id}", &self.message.to_string())
@@ -529,6 +576,22 @@ async fn call(app: &TestApp, fixture: &Fixture, case: &Case, who: Who) -> (u16, 
     let status = response.status().as_u16();
     let body = response.text().await.unwrap();
     (status, body)
+}
+
+/// A hand-written voice profile whose tone label is `label`.
+fn walk_voice(label: &str) -> Value {
+    json!({
+        "language": "en",
+        "sentence_length": { "mean": 12.0, "low": 6.0, "high": 20.0 },
+        "mean_word_length": 4.6,
+        "emoji_per_100_words": 0.0,
+        "emoji_text_share": 0.0,
+        "exclamation_rate": 0.1,
+        "question_rate": 0.1,
+        "second_person_per_100_words": 3.0,
+        "first_person_plural_per_100_words": 2.0,
+        "tone": [label],
+    })
 }
 
 /// The scope an operation names in the document (none for signed-in-only ones).
@@ -645,6 +708,25 @@ async fn fixture(app: &TestApp) -> Fixture {
         .json(&json!({ "banned_words": [CANARY] }))
         .json_ok()
         .await;
+    let example = as_alice(
+        Method::POST,
+        &format!("/api/v1/brands/{brand}/studio/examples"),
+    )
+    .json(&json!({
+        "channel": "linkedin_post",
+        "title": CANARY,
+        "text": format!("{CANARY} paints every Sunday with us."),
+        "performance": { "views": 100, "likes": 9 },
+    }))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(example.status(), 201);
+    let example: Value = example.json().await.unwrap();
+    as_alice(Method::PUT, &format!("/api/v1/brands/{brand}/studio/voice"))
+        .json(&walk_voice(CANARY))
+        .json_ok()
+        .await;
     // A generation needs a model, which this walk has none of: stored as one would be.
     let generation = app
         .app
@@ -741,6 +823,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         experiment: experiment["id"].as_i64().unwrap(),
         generation: generation.id.0,
         variant: generation.variants[0].id.0,
+        example: example["id"].as_i64().unwrap(),
         batch: batch.id,
         narrow_key: narrow["secret"].as_str().unwrap().to_owned(),
         mallory_key: mallory_key["secret"].as_str().unwrap().to_owned(),
@@ -912,6 +995,20 @@ async fn no_caller_outside_a_workspace_reaches_its_data() {
     .json_ok()
     .await;
     assert_eq!(variant["version"], 1, "{variant}");
+    let example = as_alice(format!(
+        "/api/v1/brands/{}/studio/examples/{}",
+        fixture.brand, fixture.example
+    ))
+    .json_ok()
+    .await;
+    assert_eq!(
+        (&example["title"], &example["channel"]),
+        (&json!(CANARY), &json!("linkedin_post"))
+    );
+    let voice = as_alice(format!("/api/v1/brands/{}/studio/voice", fixture.brand))
+        .json_ok()
+        .await;
+    assert_eq!(voice["profile"]["tone"], json!([CANARY]), "{voice}");
     assert_eq!(variant["variant"]["review_state"], "draft");
     assert_eq!(variant["feedback"], json!([]));
     assert_eq!(variant["history"], json!([]));

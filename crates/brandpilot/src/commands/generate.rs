@@ -227,9 +227,26 @@ fn print_generation(generation: &Generation) {
                 );
             }
         }
+        if let Some(voice) = &variant.content.voice {
+            let parts: Vec<String> = voice
+                .components
+                .iter()
+                .map(|c| format!("{} {:.2}", c.component.code(), c.score))
+                .collect();
+            println!("  voice {:.2} ({})", voice.score, parts.join(", "));
+        }
         if let Some(note) = &variant.content.note {
             println!("  note: {note}");
         }
         println!();
+    }
+    for example in &generation.provenance.examples {
+        println!(
+            "example {} ({}) · similarity {:.2} · performance ×{:.2}",
+            example.id,
+            example.channel.code(),
+            example.similarity,
+            example.performance_weight
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod models;
 pub mod search;
 pub mod serve;
 pub mod sources;
+pub mod studio;
 
 use anyhow::{Context, Result};
 use brandpilot_app::{Brandpilot, Settings};

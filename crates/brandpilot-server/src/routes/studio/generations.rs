@@ -3,6 +3,7 @@
 //! A generation answers once it is complete (a few seconds with a hosted model, longer with
 //! the local one); every variant carries its final rule report and whether it passed.
 
+use super::examples::VoiceScoreOut;
 use super::names::{ChannelName, FieldName, wire_name};
 use super::parse_language;
 use super::report::{FieldTextBody, RepairActionOut, ReportOut};
@@ -117,9 +118,8 @@ impl From<FactSource> for FactOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProvenanceOut {
     pub sources: Vec<FactOut>,
-    /// Past examples shown to the model.
-    #[schema(value_type = Vec<Object>)]
-    pub examples: Vec<serde_json::Value>,
+    /// Past posts from the brand's examples library shown to the model, and why each.
+    pub examples: Vec<ExampleUseOut>,
     pub provider: Option<String>,
     pub model: Option<String>,
     pub prompt_template: String,
@@ -132,6 +132,21 @@ pub struct ProvenanceOut {
     pub latency_ms: u64,
     /// Rewrites asked of the model after the first drafts, across all variants.
     pub repair_passes: u32,
+}
+
+/// A past post a generation showed the model as a few-shot example.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExampleUseOut {
+    pub example_id: i64,
+    pub channel: ChannelName,
+    pub sector: Option<String>,
+    /// Cosine similarity of the example to the brief, −1 to 1.
+    pub similarity: f64,
+    /// How much its performance counted, 0.5–2 (1 when unmeasured).
+    pub performance_weight: f64,
+    /// What the choice was ranked by: similarity (halved for another channel, times 0.8 for
+    /// another sector) times the performance weight.
+    pub score: f64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -200,6 +215,9 @@ pub struct VariantOut {
     pub repairs: Vec<RepairActionOut>,
     /// Why the model could not improve the variant further, when a rewrite failed.
     pub note: Option<String>,
+    /// How consistent the variant is with the brand's voice profile; `null` while the brand
+    /// has none.
+    pub voice: Option<VoiceScoreOut>,
     /// The final rule-by-rule report.
     pub report: ReportOut,
     /// Every rule passed and every figure is backed.
@@ -228,6 +246,7 @@ impl From<GeneratedVariant> for VariantOut {
             repair_passes: content.repair_passes,
             repairs: content.repairs.into_iter().map(Into::into).collect(),
             note: content.note,
+            voice: content.voice.map(Into::into),
             report: variant.report.into(),
             passed: variant.passed,
             review_state: variant.review_state,
@@ -265,7 +284,18 @@ impl From<Generation> for GenerationOut {
             request: generation.request,
             provenance: ProvenanceOut {
                 sources: provenance.sources.into_iter().map(Into::into).collect(),
-                examples: provenance.examples,
+                examples: provenance
+                    .examples
+                    .into_iter()
+                    .map(|e| ExampleUseOut {
+                        example_id: e.id.0,
+                        channel: e.channel.into(),
+                        sector: e.sector.map(|s| wire_name(&s)),
+                        similarity: e.similarity,
+                        performance_weight: e.performance_weight,
+                        score: e.score,
+                    })
+                    .collect(),
                 provider: provenance.provider,
                 model: provenance.model,
                 prompt_template: provenance.prompt_template,
@@ -338,7 +368,7 @@ pub(crate) async fn generate_copy(
     Ok((axum::http::StatusCode::CREATED, Json(generation.into())))
 }
 
-fn parse_named<T: serde::de::DeserializeOwned + Serialize>(
+pub(super) fn parse_named<T: serde::de::DeserializeOwned + Serialize>(
     what: &str,
     text: &str,
     all: impl Iterator<Item = T>,

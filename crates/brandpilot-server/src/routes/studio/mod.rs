@@ -8,6 +8,7 @@
 //! map its result.
 
 pub(crate) mod batch;
+pub(crate) mod examples;
 pub(crate) mod generations;
 mod names;
 mod report;
