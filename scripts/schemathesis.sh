@@ -61,10 +61,14 @@ status=0
 # One worker: on Python 3.11.7 two threads parsing source at once (hypothesis describes its
 # filters by parsing their source) can trip CPython's "AST constructor recursion depth
 # mismatch" SystemError (a CPython bug fixed in later 3.11 releases), failing the run at random.
+# ensure_resource_availability (ST302) is left out: schemathesis infers links by parameter
+# name, so after POST /brands it expects every GET under /brands/{brand_id} to exist, but a
+# brand's widget and voice profile exist only once saved, and 404 is their documented
+# answer until then. Created resources are still checked by the Rust API tests.
 for credential in key token; do
     timeout 600 "$venv/bin/schemathesis" run "$address/api/v1/openapi.json" \
         --url "$address" -H "Authorization: Bearer ${!credential}" \
-        --checks all --exclude-checks positive_data_acceptance \
+        --checks all --exclude-checks positive_data_acceptance,ensure_resource_availability \
         -n 30 --seed 1 --generation-database none --workers 1 --no-color \
         --report junit \
         --report-junit-path "${CARGO_TARGET_DIR:-target}/schemathesis-$credential.xml" || status=$?

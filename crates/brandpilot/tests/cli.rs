@@ -814,6 +814,107 @@ fn generate_writes_variants_from_the_command_line_and_the_exit_code_says_if_all_
     );
 }
 
+#[test]
+fn studio_examples_voice_and_rules_from_the_command_line_shape_the_next_generation() {
+    use brandpilot_testkit::openai_chat_server::ChatReply;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (model, config) = model_config(dir.path(), None);
+    let material = dir.path().join("shop.md");
+    std::fs::write(
+        &material,
+        "# Roastery\n\nOur single-origin beans are roasted every Tuesday in small batches.\n",
+    )
+    .unwrap();
+    run(brandpilot(&data)
+        .args(["ingest", "--brand", "roastery"])
+        .arg(&material));
+    let studio = |args: &[&str]| {
+        let mut command = brandpilot(&data);
+        command
+            .arg("--config")
+            .arg(&config)
+            .arg("studio")
+            .args(args);
+        run(&mut command)
+    };
+
+    let posts = dir.path().join("posts.csv");
+    std::fs::write(
+        &posts,
+        "channel,text,views,likes,clicks\n\
+         x_post,\"Tuesday means fresh beans. You taste the difference, we promise.\",1000,150,50\n\
+         x_post,Our roastery opens early on Saturdays. Come say hello.,,,\n\
+         x_post,\"Tuesday means fresh beans. You taste the difference, we promise.\",,,\n",
+    )
+    .unwrap();
+    let imported = studio(&[
+        "examples",
+        "import",
+        "--brand",
+        "roastery",
+        posts.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&imported.stderr);
+    assert!(
+        stderr.contains("added 2 examples to roastery, skipped 1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("row 3: skipped"), "{stderr}");
+    let listed = studio(&["examples", "list", "--brand", "roastery"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(listed.lines().nth(1).unwrap().contains("20.0%"), "{listed}");
+
+    let learned = studio(&["voice", "learn", "--brand", "roastery"]);
+    let profile: serde_json::Value = serde_json::from_slice(&learned.stdout).unwrap();
+    assert_eq!(profile["example_count"], 2);
+    assert_eq!(profile["language"], "en");
+
+    let rules = dir.path().join("rules.json");
+    std::fs::write(&rules, r#"{"banned_words": ["cheap"]}"#).unwrap();
+    studio(&[
+        "rules",
+        "set",
+        "--brand",
+        "roastery",
+        "--file",
+        rules.to_str().unwrap(),
+    ]);
+    let shown = studio(&["rules", "show", "--brand", "roastery"]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["banned_words"], serde_json::json!(["cheap"]));
+
+    model.script([ChatReply::text(TUESDAY_POST)]);
+    let output = brandpilot(&data)
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "generate",
+            "copy",
+            "--brand",
+            "roastery",
+            "--channel",
+            "x_post",
+        ])
+        .args(["--goal", "Sell the Tuesday roast", "--variants", "1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("  voice 0."), "{stdout}");
+    assert!(
+        stdout.contains("example 1 (x_post) · similarity"),
+        "{stdout}"
+    );
+    let system = model.requests()[0].body["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(system.contains("Never use these words: cheap"), "{system}");
+    assert!(system.contains("Tuesday means fresh beans"), "{system}");
+}
+
 /// A fake hosted model for a child process, and the config file that points at it.
 fn model_config(
     dir: &Path,

@@ -41,8 +41,9 @@ impl Brandpilot {
 
     /// Learns the brand's voice from its examples library, better performers weighing more,
     /// and stores it (replacing a person's edits: learning is asked for explicitly). The
-    /// language is the one most examples are written in unless the caller names it; only
-    /// examples in that language are learned from.
+    /// language is detected over all the examples together, and every example is learned
+    /// from: a short post's own detected language is a guess, and one misread must not drop
+    /// it. A caller who names a language learns from the examples detected in it.
     pub async fn learn_studio_voice(
         &self,
         brand: &Brand,
@@ -59,8 +60,10 @@ impl Brandpilot {
         }
         let profile = blocking(move || {
             let texts: Vec<&str> = library.iter().map(|e| e.text.as_str()).collect();
-            let languages: Vec<Language> = texts.iter().map(|t| language::detect(t)).collect();
-            let language = language.unwrap_or_else(|| most_common(&languages));
+            let (language, only_in_it) = match language {
+                Some(named) => (named, true),
+                None => (language::detect(&texts.join("\n\n")), false),
+            };
             let weights = performance_weights(
                 &library
                     .iter()
@@ -69,10 +72,9 @@ impl Brandpilot {
             );
             let examples: Vec<VoiceExample<'_>> = texts
                 .iter()
-                .zip(&languages)
                 .zip(&weights)
-                .filter(|((_, detected), _)| **detected == language)
-                .map(|((text, _), weight)| VoiceExample::weighted(text, *weight))
+                .filter(|(text, _)| !only_in_it || language::detect(text) == language)
+                .map(|(text, weight)| VoiceExample::weighted(text, *weight))
                 .collect();
             learn_voice(&examples, language).map_err(voice_error)
         })
@@ -123,37 +125,6 @@ impl Brandpilot {
     }
 }
 
-/// The language most texts are in; the first seen wins a tie.
-fn most_common(languages: &[Language]) -> Language {
-    let mut counts: Vec<(Language, usize)> = Vec::new();
-    for language in languages {
-        match counts.iter_mut().find(|(seen, _)| seen == language) {
-            Some((_, count)) => *count += 1,
-            None => counts.push((*language, 1)),
-        }
-    }
-    // `max_by_key` keeps the last of equals; reversed, that is the first seen.
-    counts
-        .into_iter()
-        .rev()
-        .max_by_key(|(_, count)| *count)
-        .map_or(Language::En, |(language, _)| language)
-}
-
 fn voice_error(error: StudioError) -> AppError {
     AppError::InvalidInput(error.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_most_common_language_wins_and_the_first_breaks_a_tie() {
-        use Language::{De, En, Fr};
-        assert_eq!(most_common(&[Fr, En, Fr]), Fr);
-        assert_eq!(most_common(&[De, En]), De);
-        assert_eq!(most_common(&[En, De, De, En]), En);
-        assert_eq!(most_common(&[]), En);
-    }
 }
