@@ -1,16 +1,21 @@
-//! `brandpilot studio …`: a brand's Studio settings from the command line — its content
+//! `brandpilot studio …`: Studio without a model from the command line — a brand's content
 //! rules (show, or set from a JSON file), its examples library (add one, import a CSV of
-//! past posts, list, remove) and its voice profile (learn it from the examples, show it, or
-//! set a person's edited version from a JSON file). The same operations as the HTTP API's
-//! `/api/v1/brands/{id}/studio/{rules,examples,voice}`.
+//! past posts, list, remove), its voice profile (learn it from the examples, show it, or
+//! set a person's edited version from a JSON file), judging a variant against the rules
+//! (`validate`, with the model-free repairs), SEO metadata (`seo`) and the brand's A/B
+//! experiments with their statistics. The same operations as the HTTP API's
+//! `/api/v1/brands/{id}/studio/…` and `/experiments`. `validate` exits 3 when a rule fails.
 
 use anyhow::{Context, Result, bail};
-use brandpilot_app::studio::{ExampleInput, ExampleListing, PerformanceTotals};
+use brandpilot_app::studio::{
+    ExampleInput, ExampleListing, PerformanceTotals, SeoBrief, ValidationRequest,
+};
 use brandpilot_app::{AppError, Settings};
-use brandpilot_core::ExampleId;
+use brandpilot_core::{ExampleId, ExperimentId};
+use brandpilot_studio::experiment::winner::Decision;
 use brandpilot_studio::language::{self, Language};
 use brandpilot_studio::reel::Sector;
-use brandpilot_studio::{BrandRules, Channel, VoiceProfile};
+use brandpilot_studio::{BrandRules, Channel, Field, FieldText, VoiceProfile};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +42,63 @@ enum StudioCommand {
     Voice {
         #[command(subcommand)]
         what: VoiceCommand,
+    },
+    /// Judge a variant against the brand's rules and the channel's limits, rule by rule;
+    /// prints the report (and the repaired variant with --repair) as JSON.
+    Validate(ValidateArgs),
+    /// SEO metadata for a piece: title, meta description, slug, keywords, readability.
+    Seo(SeoArgs),
+    /// The brand's A/B experiments: list them, or show one with its statistics.
+    Experiments {
+        #[command(subcommand)]
+        what: ExperimentsCommand,
+    },
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    #[command(flatten)]
+    brand: BrandArg,
+    #[arg(long, value_parser = parse_named::<Channel>)]
+    channel: Channel,
+    /// A field as NAME=TEXT (post=…, subject=…, body=…, headline=…); repeat for more.
+    #[arg(long = "field", value_parser = parse_field, required = true)]
+    fields: Vec<FieldText>,
+    #[arg(long, default_value = "en", value_parser = parse_language)]
+    language: Language,
+    /// Also mend what needs no model and judge the result.
+    #[arg(long)]
+    repair: bool,
+}
+
+#[derive(Args)]
+struct SeoArgs {
+    #[command(flatten)]
+    brand: BrandArg,
+    /// What the piece is about, in a sentence.
+    #[arg(long)]
+    topic: String,
+    /// A term the piece should rank for (repeat for more).
+    #[arg(long = "keyword")]
+    keywords: Vec<String>,
+    #[arg(long)]
+    headline: Option<String>,
+    /// A file holding the piece's text, for the meta description and readability.
+    #[arg(long)]
+    body: Option<PathBuf>,
+    #[arg(long, default_value = "en", value_parser = parse_language)]
+    language: Language,
+}
+
+#[derive(Subcommand)]
+enum ExperimentsCommand {
+    /// One line per experiment: id, name, mode, status, visitors and the decision so far.
+    List(BrandArg),
+    /// One experiment's arms and statistics as JSON.
+    Show {
+        #[command(flatten)]
+        brand: BrandArg,
+        id: i64,
     },
 }
 
@@ -150,6 +212,14 @@ fn parse_named<T: serde::de::DeserializeOwned>(name: &str) -> Result<T, String> 
         .map_err(|_| format!("unknown name {name:?}"))
 }
 
+fn parse_field(text: &str) -> Result<FieldText, String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: write a field as NAME=TEXT"))?;
+    let field = parse_named::<Field>(name.trim())?;
+    Ok(FieldText::new(field, value))
+}
+
 fn read_json<T: serde::de::DeserializeOwned>(file: &PathBuf) -> Result<T> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -175,6 +245,54 @@ pub async fn run(settings: Settings, args: StudioArgs) -> Result<ExitCode> {
             }
         },
         StudioCommand::Examples { what } => examples(&app, what).await,
+        StudioCommand::Validate(args) => {
+            let brand = app.brand(&args.brand.brand, false).await?;
+            let request = ValidationRequest {
+                channel: args.channel,
+                fields: args.fields,
+                language: args.language,
+                repair: args.repair,
+            };
+            let validation = app.validate_variant(&brand, request).await?;
+            let passed = match &validation.repair {
+                Some(repair) => repair.report.passed,
+                None => validation.report.passed,
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "report": validation.report,
+                    "repair": validation.repair,
+                }))?
+            );
+            Ok(if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            })
+        }
+        StudioCommand::Seo(args) => {
+            let brand = app.brand(&args.brand.brand, false).await?;
+            let body = args
+                .body
+                .map(|file| {
+                    std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))
+                })
+                .transpose()?;
+            let brief = SeoBrief {
+                topic: args.topic,
+                keywords: args.keywords,
+                headline: args.headline,
+                summary: None,
+                body,
+                language: args.language,
+            };
+            let seo = app.seo_metadata(&brand, brief).await?;
+            println!("{}", serde_json::to_string_pretty(&seo)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        StudioCommand::Experiments { what } => experiments(&app, what).await,
         StudioCommand::Voice { what } => match what {
             VoiceCommand::Learn { brand, language } => {
                 let brand = app.brand(&brand.brand, false).await?;
@@ -298,6 +416,55 @@ async fn examples(app: &brandpilot_app::Brandpilot, what: ExamplesCommand) -> Re
         ExamplesCommand::Remove { brand, id } => {
             let brand = app.brand(&brand.brand, false).await?;
             app.delete_example(&brand, ExampleId(id)).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn experiments(
+    app: &brandpilot_app::Brandpilot,
+    what: ExperimentsCommand,
+) -> Result<ExitCode> {
+    match what {
+        ExperimentsCommand::List(brand) => {
+            let brand = app.brand(&brand.brand, false).await?;
+            for experiment in app.experiments(&brand).await? {
+                let visitors: u64 = experiment.stats.iter().map(|arm| arm.visitors).sum();
+                let decision = match experiment.analysis()?.decision {
+                    Decision::NeedMoreData { .. } => "needs more data".to_owned(),
+                    Decision::NoWinnerYet { .. } => "no winner yet".to_owned(),
+                    Decision::Winner { name, .. } => format!("winner: {name}"),
+                };
+                println!(
+                    "{:>5} {} · {} · {} · {visitors} visitors · {decision}",
+                    experiment.id.0,
+                    experiment.name,
+                    experiment.mode.as_str(),
+                    if experiment.running {
+                        "running"
+                    } else {
+                        "stopped"
+                    },
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ExperimentsCommand::Show { brand, id } => {
+            let brand = app.brand(&brand.brand, false).await?;
+            let experiment = app.experiment(&brand, ExperimentId(id)).await?;
+            let analysis = experiment.analysis()?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "id": experiment.id.0,
+                    "name": experiment.name,
+                    "mode": experiment.mode.as_str(),
+                    "running": experiment.running,
+                    "winner": experiment.winner,
+                    "arms": experiment.arms,
+                    "analysis": analysis,
+                }))?
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
