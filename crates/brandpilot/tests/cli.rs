@@ -791,9 +791,10 @@ fn generate_writes_variants_from_the_command_line_and_the_exit_code_says_if_all_
     assert!(stderr.contains("1 of 1 passed"), "{stderr}");
     assert!(stderr.contains("hosted (cli-test-model)"), "{stderr}");
 
-    // A draft promising a discount nobody offered, twice: returned failing, exit code 3,
-    // and the JSON names the figure.
-    let unbacked = r#"{"post": "Tuesday roast: 30% off single-origin beans. Order a bag of the Tuesday roast.", "sources": [1]}"#;
+    // A draft promising a discount nobody offered in its only sentence, every time: nothing
+    // can be taken out without emptying it, so it is returned failing, exit code 3, and the
+    // JSON names the figure.
+    let unbacked = r#"{"post": "Tuesday roast: 30% off single-origin beans, so order a bag of the Tuesday roast.", "sources": [1]}"#;
     model.script([
         ChatReply::text(unbacked),
         ChatReply::text(unbacked),
@@ -884,6 +885,50 @@ fn studio_examples_voice_and_rules_from_the_command_line_shape_the_next_generati
     let shown = studio(&["rules", "show", "--brand", "roastery"]);
     let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(shown["banned_words"], serde_json::json!(["cheap"]));
+    let judged = brandpilot(&data)
+        .args([
+            "studio",
+            "validate",
+            "--brand",
+            "roastery",
+            "--channel",
+            "x_post",
+        ])
+        .args([
+            "--field",
+            "post=Cheap beans every Tuesday. Order a bag today.",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        judged.status.code(),
+        Some(3),
+        "a banned word fails the variant"
+    );
+    let judged: serde_json::Value = serde_json::from_slice(&judged.stdout).unwrap();
+    let failed: Vec<&str> = judged["report"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "failed")
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert!(failed.contains(&"banned_word"), "{judged}");
+    let seo = studio(&[
+        "seo",
+        "--brand",
+        "roastery",
+        "--topic",
+        "Single-origin beans roasted every Tuesday",
+        "--keyword",
+        "fresh coffee beans",
+    ]);
+    let seo: serde_json::Value = serde_json::from_slice(&seo.stdout).unwrap();
+    assert!(
+        seo["title"].as_str().unwrap().chars().count() <= 60,
+        "{seo}"
+    );
+    assert!(seo["slug"].as_str().unwrap().contains("tuesday"), "{seo}");
 
     model.script([ChatReply::text(TUESDAY_POST)]);
     let output = brandpilot(&data)

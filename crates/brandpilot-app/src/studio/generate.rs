@@ -20,7 +20,9 @@
 //! figures and citations the brand's material backs) and `reel.rs` (the same loop over a
 //! reel script).
 
-use super::grounding::{published_text, supported_citations, unbacked_figures};
+use super::grounding::{
+    drop_unbacked_sentences, published_text, supported_citations, unbacked_figures,
+};
 use super::prompts;
 use super::records::{Angle, Brief, FactSource, Generation, to_json, variant_to_store};
 use super::writer::{Draft, Writer, WriterPlan, fields_to_json};
@@ -195,7 +197,39 @@ impl Brandpilot {
                 break;
             }
         }
+        self.drop_unbacked(writer, brief, &mut draft).await?;
         Ok(draft)
+    }
+
+    /// The last, model-free resort for figures nothing backs: once the model's passes are
+    /// spent, the sentences stating them are taken out (unless a field would be left with
+    /// none) and the rest is mended and judged again, so a small model's invented "50%"
+    /// costs a sentence rather than the variant.
+    async fn drop_unbacked(&self, writer: &Writer, brief: &Brief, draft: &mut Draft) -> Result<()> {
+        if draft.unbacked.is_empty() {
+            return Ok(());
+        }
+        let (fields, dropped) =
+            drop_unbacked_sentences(brief.channel, &draft.fields, &writer.backing);
+        if dropped.is_empty() {
+            return Ok(());
+        }
+        let repairs = std::mem::take(&mut draft.repairs);
+        let mut mended = self
+            .mend(
+                writer,
+                brief.channel,
+                brief.language,
+                fields,
+                draft.cited.clone(),
+                repairs,
+            )
+            .await?;
+        mended.passes = draft.passes;
+        mended.note = draft.note.take();
+        mended.dropped = dropped;
+        *draft = mended;
+        Ok(())
     }
 
     /// Asks the model to fix `violations` in `draft`, then mends and judges the answer.
@@ -269,6 +303,7 @@ impl Brandpilot {
                 passes: 0,
                 note: None,
                 voice: voice.map(|voice| voice.score(&text)),
+                dropped: Vec::new(),
             })
         })
         .await
@@ -303,6 +338,7 @@ impl Brandpilot {
             let mut draft = drafts[index].clone();
             self.rewrite(writer, brief, &system, &mut draft, &violations)
                 .await?;
+            self.drop_unbacked(writer, brief, &mut draft).await?;
             drafts[index] = draft;
         }
         let reports = judge_together(writer, brief, &drafts, threshold).await?;

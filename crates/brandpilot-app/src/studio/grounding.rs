@@ -129,9 +129,95 @@ pub(crate) fn backing_text_of(request: &str, facts: &[FactSource]) -> String {
     text.to_lowercase()
 }
 
+/// `fields` with every published sentence that states a figure `backing` (lowercased)
+/// does not hold taken out, and the sentences taken out. A field whose every sentence
+/// states one is kept whole: only a rewrite can mend it. Separators between the kept
+/// sentences stay as written (a line break stays a line break).
+pub(crate) fn drop_unbacked_sentences(
+    channel: Channel,
+    fields: &[FieldText],
+    backing: &str,
+) -> (Vec<FieldText>, Vec<String>) {
+    let spec = channels::spec(channel);
+    let mut dropped = Vec::new();
+    let kept = fields
+        .iter()
+        .map(|entry| {
+            if !spec
+                .field(entry.field)
+                .is_some_and(|s| s.role.is_published())
+            {
+                return entry.clone();
+            }
+            let text = entry.text.as_str();
+            let spans = brandpilot_studio::text::sentences(text);
+            let unbacked: Vec<bool> = spans
+                .iter()
+                .map(|span| !unbacked_figures(&text[span.clone()], backing).is_empty())
+                .collect();
+            if !unbacked.contains(&true) || !unbacked.contains(&false) {
+                return entry.clone();
+            }
+            let mut out = String::new();
+            let mut previous_end = 0;
+            // The separator before a run of dropped sentences is the one the next kept
+            // sentence gets: a paragraph that began with a dropped sentence still begins.
+            let mut separator: Option<&str> = None;
+            for (span, unbacked) in spans.iter().zip(&unbacked) {
+                let gap = &text[previous_end..span.start];
+                if *unbacked {
+                    dropped.push(text[span.clone()].to_owned());
+                    separator.get_or_insert(gap);
+                } else {
+                    let gap = separator.take().unwrap_or(gap);
+                    if !out.is_empty() {
+                        out.push_str(gap);
+                    }
+                    out.push_str(&text[span.clone()]);
+                }
+                previous_end = span.end;
+            }
+            FieldText::new(entry.field, out)
+        })
+        .collect();
+    (kept, dropped)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sentences_stating_unbacked_figures_are_taken_out_unless_nothing_would_be_left() {
+        let backing = "goal: fill the spring course. the course has 12 lessons.";
+        let fields = vec![FieldText::new(
+            brandpilot_studio::Field::Post,
+            "Save 50% this week! Twelve lessons with Mara.\nJoin 3,000 painters. Book your seat.\n#watercolour",
+        )];
+        let (kept, dropped) = drop_unbacked_sentences(Channel::LinkedinPost, &fields, backing);
+        assert_eq!(
+            kept[0].text,
+            "Twelve lessons with Mara.\nBook your seat.\n#watercolour"
+        );
+        assert_eq!(dropped, ["Save 50% this week!", "Join 3,000 painters."]);
+        // Backed figures stay, and a field that is all unbacked claims is left to a rewrite.
+        let backed = vec![FieldText::new(
+            brandpilot_studio::Field::Post,
+            "All 12 lessons are live. Book now.",
+        )];
+        assert_eq!(
+            drop_unbacked_sentences(Channel::XPost, &backed, backing),
+            (backed.clone(), Vec::new())
+        );
+        let only = vec![FieldText::new(
+            brandpilot_studio::Field::Post,
+            "Save 50% today.",
+        )];
+        assert_eq!(
+            drop_unbacked_sentences(Channel::XPost, &only, backing),
+            (only.clone(), Vec::new())
+        );
+    }
 
     #[test]
     fn a_figure_is_backed_only_when_the_brief_or_a_fact_gives_it() {

@@ -241,6 +241,10 @@ pub struct VariantContent {
     /// component; absent while the brand has no voice profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice: Option<brandpilot_studio::VoiceScore>,
+    /// Sentences taken out, after the model's last pass, because they stated figures
+    /// neither the brief nor the brand's material gives.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped_sentences: Vec<String>,
 }
 
 /// A generation as Studio returns it.
@@ -341,6 +345,7 @@ pub(crate) fn variant_to_store(
         repairs: draft.repairs,
         note: draft.note,
         voice: draft.voice,
+        dropped_sentences: draft.dropped,
     };
     Ok(NewVariant {
         label: label.to_owned(),

@@ -166,6 +166,7 @@ impl Brandpilot {
                 passes: 0,
                 note: None,
                 voice: voice.map(|voice| voice.score(&text)),
+                dropped: Vec::new(),
             };
             Ok((repaired.script, draft))
         })

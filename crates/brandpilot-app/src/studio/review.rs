@@ -432,6 +432,7 @@ fn judge_edit(
         repairs: Vec::new(),
         note: None,
         voice: voice.map(|voice| voice.score(&text)),
+        dropped_sentences: Vec::new(),
     };
     Ok((content, report))
 }

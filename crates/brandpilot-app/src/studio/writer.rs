@@ -177,6 +177,8 @@ pub(crate) struct Draft {
     pub note: Option<String>,
     /// How consistent the draft is with the brand's voice, when it has one.
     pub voice: Option<VoiceScore>,
+    /// Sentences taken out because they state figures nothing backs.
+    pub dropped: Vec<String>,
 }
 
 impl Draft {

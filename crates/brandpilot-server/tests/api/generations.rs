@@ -255,6 +255,42 @@ async fn three_angles_come_back_and_a_figure_nothing_backs_is_sent_back() {
 }
 
 #[tokio::test]
+async fn a_figure_the_model_keeps_inventing_costs_its_sentence_after_the_last_pass() {
+    let (app, model) = app_with_model(1).await;
+    let brand = brand_with_rules(&app).await;
+    let inventive = json!({
+        "post": "Join 3,000 happy painters this spring. Learn watercolour in twelve weeks of live \
+                 lessons with Mara Lind. Book your seat. Places are limited. #watercolour",
+        "sources": [1],
+    });
+    model.script([reply(inventive.clone()), reply(inventive)]);
+    let generation = app
+        .post(
+            &format!("/api/v1/brands/{brand}/studio/generations"),
+            &brief(1),
+        )
+        .json_ok()
+        .await;
+    let requests = model.requests();
+    assert_eq!(requests.len(), 2, "the model got its one pass first");
+    assert!(user_prompt(&requests[1].body).contains("[grounded] \"3,000\""));
+    let variant = &generation["variants"][0];
+    assert_eq!(variant["passed"], true, "{variant}");
+    assert_eq!(variant["unbacked_figures"], json!([]));
+    assert_eq!(
+        variant["dropped_sentences"],
+        json!(["Join 3,000 happy painters this spring."])
+    );
+    let post = variant["fields"][0]["text"].as_str().unwrap();
+    assert!(
+        post.starts_with("Learn watercolour in twelve weeks"),
+        "{post}"
+    );
+    assert!(post.contains("#watercolour"), "{post}");
+    assert_eq!(variant["citations"], json!([1]));
+}
+
+#[tokio::test]
 async fn a_variant_still_failing_after_the_last_pass_is_returned_and_stored_as_failing() {
     let (app, model) = app_with_model(1).await;
     let brand = brand_with_rules(&app).await;

@@ -218,6 +218,9 @@ pub struct VariantOut {
     /// How consistent the variant is with the brand's voice profile; `null` while the brand
     /// has none.
     pub voice: Option<VoiceScoreOut>,
+    /// Sentences taken out after the model's last pass because they stated figures that
+    /// neither the brief nor the brand's material gives.
+    pub dropped_sentences: Vec<String>,
     /// The final rule-by-rule report.
     pub report: ReportOut,
     /// Every rule passed and every figure is backed.
@@ -247,6 +250,7 @@ impl From<GeneratedVariant> for VariantOut {
             repairs: content.repairs.into_iter().map(Into::into).collect(),
             note: content.note,
             voice: content.voice.map(Into::into),
+            dropped_sentences: content.dropped_sentences,
             report: variant.report.into(),
             passed: variant.passed,
             review_state: variant.review_state,
