@@ -2,7 +2,8 @@
 //! a real router talking to fake OpenAI-compatible servers over sockets, and the answer cache
 //! on a real SQLite store with the hashing embedder (exact path) and the local MiniLM model
 //! (similarity path; it must be installed by `scripts/setup-models.sh`: a missing model fails
-//! with that advice, never skips).
+//! with that advice, never skips), and Studio writing a brief offline with the local SmolLM2
+//! model.
 //!
 //! A second integration-test binary for this crate, on purpose: `knowledge_base.rs` belongs
 //! to the knowledge-base work, and these tests share nothing with it.
@@ -15,6 +16,8 @@ mod cache;
 mod calls;
 #[path = "llm/service.rs"]
 mod service;
+#[path = "llm/studio.rs"]
+mod studio;
 
 use brandpilot_core::{BrandId, WorkspaceId};
 use brandpilot_store::Store;

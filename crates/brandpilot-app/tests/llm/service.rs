@@ -15,7 +15,7 @@ use brandpilot_testkit::openai_chat_server::{
 use futures_util::StreamExt;
 use std::path::PathBuf;
 
-fn settings(dir: &tempfile::TempDir) -> Settings {
+pub(crate) fn settings(dir: &tempfile::TempDir) -> Settings {
     let mut settings = Settings {
         data_dir: dir.path().join("data"),
         models_dir: std::env::var_os("BRANDPILOT_MODELS_DIR")
