@@ -95,11 +95,11 @@ struct ReelArgs {
     topic: String,
 }
 
-fn parse_language(code: &str) -> Result<Language, String> {
+pub(super) fn parse_language(code: &str) -> Result<Language, String> {
     language::from_code(code).ok_or_else(|| format!("unsupported language {code:?}"))
 }
 
-fn parse_named<T: serde::de::DeserializeOwned>(name: &str) -> Result<T, String> {
+pub(super) fn parse_named<T: serde::de::DeserializeOwned>(name: &str) -> Result<T, String> {
     serde_json::from_value(serde_json::Value::String(name.to_owned()))
         .map_err(|_| format!("unknown name {name:?}"))
 }

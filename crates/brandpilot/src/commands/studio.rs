@@ -6,6 +6,7 @@
 //! experiments with their statistics. The same operations as the HTTP API's
 //! `/api/v1/brands/{id}/studio/…` and `/experiments`. `validate` exits 3 when a rule fails.
 
+use super::generate::{parse_language, parse_named};
 use anyhow::{Context, Result, bail};
 use brandpilot_app::studio::{
     ExampleInput, ExampleListing, PerformanceTotals, SeoBrief, ValidationRequest,
@@ -13,7 +14,7 @@ use brandpilot_app::studio::{
 use brandpilot_app::{AppError, Settings};
 use brandpilot_core::{ExampleId, ExperimentId};
 use brandpilot_studio::experiment::winner::Decision;
-use brandpilot_studio::language::{self, Language};
+use brandpilot_studio::language::Language;
 use brandpilot_studio::reel::Sector;
 use brandpilot_studio::{BrandRules, Channel, Field, FieldText, VoiceProfile};
 use clap::{Args, Subcommand};
@@ -201,15 +202,6 @@ enum VoiceCommand {
         #[arg(long)]
         file: PathBuf,
     },
-}
-
-fn parse_language(code: &str) -> Result<Language, String> {
-    language::from_code(code).ok_or_else(|| format!("unsupported language {code:?}"))
-}
-
-fn parse_named<T: serde::de::DeserializeOwned>(name: &str) -> Result<T, String> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned()))
-        .map_err(|_| format!("unknown name {name:?}"))
 }
 
 fn parse_field(text: &str) -> Result<FieldText, String> {

@@ -8,7 +8,7 @@
 use super::generations::parse_named;
 use super::names::{ChannelName, wire_name};
 use super::parse_language;
-use super::variants::PerformanceBody;
+use super::variants::{PerformanceBody, brand_of};
 use crate::auth::Caller;
 use crate::error::ErrorResponse;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -17,11 +17,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use brandpilot_app::Scope;
-use brandpilot_app::studio::{
-    BrandVoice, Example, ExampleInput, ExampleListing, ExampleTags, PerformanceTotals,
-};
-use brandpilot_core::{BrandId, ExampleId, VariantId};
-use brandpilot_store::Brand;
+use brandpilot_app::studio::{BrandVoice, Example, ExampleInput, ExampleListing, ExampleTags};
+use brandpilot_core::{ExampleId, VariantId};
 use brandpilot_studio::reel::Sector;
 use brandpilot_studio::voice::{SentenceLength, VocabularyEntry};
 use brandpilot_studio::{VoiceProfile, VoiceScore, language};
@@ -374,23 +371,6 @@ fn parse_sector(text: Option<&str>) -> Result<Option<Sector>, ApiError> {
     .transpose()
 }
 
-fn totals(body: Option<PerformanceBody>) -> Option<PerformanceTotals> {
-    body.map(|b| PerformanceTotals {
-        views: b.views,
-        likes: b.likes,
-        shares: b.shares,
-        clicks: b.clicks,
-        conversions: b.conversions,
-    })
-}
-
-async fn brand_of(state: &ServerState, caller: &Caller, brand_id: i64) -> Result<Brand, ApiError> {
-    Ok(state
-        .app
-        .brand_by_id(caller.workspace, BrandId(brand_id))
-        .await?)
-}
-
 /// The brand's examples library, newest first, optionally only one channel or sector.
 #[utoipa::path(get, path = "/api/v1/brands/{brand_id}/studio/examples", tag = "studio",
     security(("api_key" = ["brands:read"])),
@@ -456,7 +436,7 @@ pub(crate) async fn add_example(
         sector: parse_sector(body.sector.as_deref())?,
         title: body.title,
         text: body.text,
-        performance: totals(body.performance),
+        performance: body.performance.map(Into::into),
     };
     let brand = brand_of(&state, &caller, brand_id).await?;
     let example = state
@@ -516,7 +496,7 @@ pub(crate) async fn update_example(
         channel: body.channel.into(),
         sector: parse_sector(body.sector.as_deref())?,
         title: body.title,
-        performance: totals(body.performance),
+        performance: body.performance.map(Into::into),
     };
     let brand = brand_of(&state, &caller, brand_id).await?;
     let example = state

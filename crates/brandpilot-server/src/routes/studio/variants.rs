@@ -276,7 +276,24 @@ pub struct PerformanceBody {
     pub conversions: u64,
 }
 
-async fn brand_of(state: &ServerState, caller: &Caller, brand_id: i64) -> Result<Brand, ApiError> {
+impl From<PerformanceBody> for PerformanceTotals {
+    fn from(body: PerformanceBody) -> Self {
+        Self {
+            views: body.views,
+            likes: body.likes,
+            shares: body.shares,
+            clicks: body.clicks,
+            conversions: body.conversions,
+        }
+    }
+}
+
+/// The caller's brand `brand_id` (404 for another workspace's).
+pub(super) async fn brand_of(
+    state: &ServerState,
+    caller: &Caller,
+    brand_id: i64,
+) -> Result<Brand, ApiError> {
     Ok(state
         .app
         .brand_by_id(caller.workspace, BrandId(brand_id))
@@ -505,13 +522,7 @@ pub(crate) async fn record_performance(
 ) -> Result<Json<VariantDetailOut>, ApiError> {
     caller.require(Scope::StudioWrite)?;
     let brand = brand_of(&state, &caller, brand_id).await?;
-    let totals = PerformanceTotals {
-        views: body.views,
-        likes: body.likes,
-        shares: body.shares,
-        clicks: body.clicks,
-        conversions: body.conversions,
-    };
+    let totals = PerformanceTotals::from(body);
     let detail = state
         .app
         .record_performance(
