@@ -23,6 +23,14 @@ pub struct TokenLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    pub lane: &'static str,
+    /// A kind the app enqueues (a fixed set in code).
+    pub kind: String,
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CostLabels {
     pub route: String,
     pub model: String,
@@ -40,6 +48,9 @@ pub struct Metrics {
     /// Assistant turns by how they ended (answered, escalated).
     pub chat_turns: Family<OutcomeLabels, Counter>,
     pub tickets_opened: Counter,
+    /// Job attempts by lane, kind and how they ended (succeeded, retry, failed, dead,
+    /// released, lost).
+    pub jobs_finished: Family<JobLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -89,8 +100,15 @@ impl Default for Metrics {
             "Tickets opened by the assistant",
             tickets_opened.clone(),
         );
+        let jobs_finished = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "jobs_finished",
+            "Job attempts by lane, kind and outcome (succeeded, retry, failed, dead, released, lost)",
+            jobs_finished.clone(),
+        );
         Self {
             registry,
+            jobs_finished,
             chat_turns,
             tickets_opened,
             ingested_chunks,

@@ -5,7 +5,7 @@
 
 use crate::{AppError, Brandpilot, FileOutcome, IngestObserver, Result};
 use brandpilot_core::{BrandId, Fault, FaultKind, WorkspaceId};
-use brandpilot_jobs::{JobContext, JobFailure, JobFuture, JobHandler};
+use brandpilot_jobs::{JobContext, JobFailure, JobFuture, JobHandler, JobOutcome};
 use brandpilot_store::{Brand, ClaimedJob, Enqueued, JobLane, NewJob};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -165,6 +165,18 @@ impl JobHandler for AppJobs {
             }
             job_outcome(outcome)
         })
+    }
+
+    fn finished(&self, lane: brandpilot_store::JobLane, kind: &str, outcome: JobOutcome) {
+        self.app
+            .metrics
+            .jobs_finished
+            .get_or_create(&crate::telemetry::JobLabels {
+                lane: lane.as_str(),
+                kind: kind.to_owned(),
+                outcome: outcome.as_str(),
+            })
+            .inc();
     }
 }
 

@@ -14,7 +14,7 @@
 //! This crate knows nothing of what jobs do: kinds and payloads belong to the handler.
 
 use brandpilot_core::FaultKind;
-use brandpilot_store::{ClaimedJob, JobLane, Store};
+use brandpilot_store::{ClaimedJob, JobLane, JobStatus, Store};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -73,9 +73,42 @@ impl JobContext {
 
 pub type JobFuture = Pin<Box<dyn Future<Output = Result<serde_json::Value, JobFailure>> + Send>>;
 
+/// How one attempt at a job ended, as the runner recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome {
+    Succeeded,
+    /// Failed transiently; queued again after a backoff.
+    Retry,
+    /// Failed by the input's fault; never retried.
+    Failed,
+    /// Failed transiently on its last allowed attempt.
+    Dead,
+    /// Given back untried when the runner stopped.
+    Released,
+    /// Its lease moved to another worker (this one was too slow or partitioned); the
+    /// result, if any, was discarded.
+    Lost,
+}
+
+impl JobOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobOutcome::Succeeded => "succeeded",
+            JobOutcome::Retry => "retry",
+            JobOutcome::Failed => "failed",
+            JobOutcome::Dead => "dead",
+            JobOutcome::Released => "released",
+            JobOutcome::Lost => "lost",
+        }
+    }
+}
+
 /// Runs jobs; the app implements it, dispatching on `job.kind`.
 pub trait JobHandler: Send + Sync + 'static {
     fn run(&self, job: ClaimedJob, context: JobContext) -> JobFuture;
+
+    /// Told how each attempt ended, once the store has recorded it (for metrics).
+    fn finished(&self, _lane: JobLane, _kind: &str, _outcome: JobOutcome) {}
 }
 
 /// How the runner works.
@@ -112,6 +145,15 @@ impl Default for RunnerConfig {
             max_backoff: Duration::from_secs(600),
             grace: Duration::from_secs(20),
         }
+    }
+}
+
+/// What a failed attempt's status in the store means.
+fn failure_outcome(left: JobStatus) -> JobOutcome {
+    match left {
+        JobStatus::Queued => JobOutcome::Retry,
+        JobStatus::Dead => JobOutcome::Dead,
+        _ => JobOutcome::Failed,
     }
 }
 
@@ -235,6 +277,7 @@ impl Worker {
 
     async fn execute(&mut self, job: ClaimedJob) {
         let (id, attempt) = (job.id, job.attempt);
+        let kind = job.kind.clone();
         let context = JobContext {
             progress: Arc::default(),
             cancel: CancellationToken::new(),
@@ -257,6 +300,7 @@ impl Worker {
                             tracing::warn!("lease lost: another worker has this job now");
                             context.cancel.cancel();
                             running.abort();
+                            self.handler.finished(self.lane, &kind, JobOutcome::Lost);
                             return;
                         }
                         Err(error) => tracing::warn!(%error, "cannot renew the lease"),
@@ -286,20 +330,27 @@ impl Worker {
                 context.cancel.cancel();
                 running.abort();
                 tracing::info!("stopping: job released back to the queue");
-                self.store.release_job(id, attempt, now).await
+                let released = self.store.release_job(id, attempt, now).await;
+                released.map(|done| done.then_some(JobOutcome::Released))
             }
-            Some(Ok(Ok(result))) => self.store.complete_job(id, attempt, &result, now).await,
+            Some(Ok(Ok(result))) => {
+                let completed = self.store.complete_job(id, attempt, &result, now).await;
+                completed.map(|done| done.then_some(JobOutcome::Succeeded))
+            }
             Some(Ok(Err(failure))) => {
                 let retry_at =
                     (failure.fault != FaultKind::User).then(|| now + self.backoff_ms(attempt));
                 tracing::warn!(error = %failure.message, fault = ?failure.fault, "job failed");
-                self.store
+                let left = self
+                    .store
                     .fail_job(id, attempt, &failure.message, retry_at, now)
-                    .await
+                    .await;
+                left.map(|left| left.map(failure_outcome))
             }
             Some(Err(panicked)) => {
                 tracing::error!(error = %panicked, "job handler panicked");
-                self.store
+                let left = self
+                    .store
                     .fail_job(
                         id,
                         attempt,
@@ -307,12 +358,16 @@ impl Worker {
                         Some(now + self.backoff_ms(attempt)),
                         now,
                     )
-                    .await
+                    .await;
+                left.map(|left| left.map(failure_outcome))
             }
         };
         match recorded {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!("the outcome was refused: the lease had moved on"),
+            Ok(Some(outcome)) => self.handler.finished(self.lane, &kind, outcome),
+            Ok(None) => {
+                tracing::warn!("the outcome was refused: the lease had moved on");
+                self.handler.finished(self.lane, &kind, JobOutcome::Lost);
+            }
             Err(error) => tracing::warn!(%error, "cannot record the job's outcome"),
         }
     }

@@ -3,7 +3,9 @@
 //! its lease, and stopping releases what is still running.
 
 use brandpilot_core::{FaultKind, JobId, WorkspaceId};
-use brandpilot_jobs::{JobContext, JobFailure, JobFuture, JobHandler, Runner, RunnerConfig};
+use brandpilot_jobs::{
+    JobContext, JobFailure, JobFuture, JobHandler, JobOutcome, Runner, RunnerConfig,
+};
 use brandpilot_store::{ClaimedJob, JobLane, JobStatus, NewJob, Store};
 use brandpilot_testkit::TestDatabase;
 use serde_json::json;
@@ -14,6 +16,14 @@ use std::time::{Duration, Instant};
 /// What the scripted handler does for a job, by its payload's `script`.
 struct Scripted {
     runs: Mutex<HashMap<i64, u32>>,
+    /// What the runner reported of each attempt, in order.
+    outcomes: Mutex<Vec<(JobLane, JobOutcome)>>,
+}
+
+impl Scripted {
+    fn outcomes(&self) -> Vec<(JobLane, JobOutcome)> {
+        self.outcomes.lock().unwrap().clone()
+    }
 }
 
 impl JobHandler for Scripted {
@@ -53,11 +63,17 @@ impl JobHandler for Scripted {
             }
         })
     }
+
+    fn finished(&self, lane: JobLane, kind: &str, outcome: JobOutcome) {
+        assert_eq!(kind, "scripted");
+        self.outcomes.lock().unwrap().push((lane, outcome));
+    }
 }
 
 fn handler() -> Arc<Scripted> {
     Arc::new(Scripted {
         runs: Mutex::new(HashMap::new()),
+        outcomes: Mutex::new(Vec::new()),
     })
 }
 
@@ -151,7 +167,8 @@ async fn jobs_on_both_lanes_run_once_and_record_their_results() {
 #[tokio::test]
 async fn transient_failures_are_retried_and_user_faults_are_not() {
     let (_dir, store, ws) = store().await;
-    let runner = Runner::start(store.clone(), handler(), config("a"));
+    let scripted = handler();
+    let runner = Runner::start(store.clone(), scripted.clone(), config("a"));
     let flaky = enqueue(&store, ws, JobLane::Fast, "flaky").await;
     let bad = enqueue(&store, ws, JobLane::Fast, "bad input").await;
     let record = wait_for(&store, flaky, JobStatus::Succeeded).await;
@@ -168,6 +185,18 @@ async fn transient_failures_are_retried_and_user_faults_are_not() {
     assert_eq!(record.attempts, 1);
     assert_eq!(record.error.as_deref(), Some("the file is encrypted"));
     runner.stop().await;
+    // The runner reports each attempt as the store recorded it (for the metrics).
+    let mut reported: Vec<_> = scripted.outcomes().into_iter().map(|(_, o)| o).collect();
+    reported.sort_by_key(|outcome| outcome.as_str());
+    assert_eq!(
+        reported,
+        [
+            JobOutcome::Failed,
+            JobOutcome::Retry,
+            JobOutcome::Retry,
+            JobOutcome::Succeeded
+        ]
+    );
 }
 
 #[tokio::test]
@@ -232,7 +261,8 @@ async fn progress_reaches_the_store_while_a_job_runs() {
 #[tokio::test]
 async fn stopping_releases_a_job_that_outlives_the_grace_period() {
     let (_dir, store, ws) = store().await;
-    let runner = Runner::start(store.clone(), handler(), config("first"));
+    let scripted = handler();
+    let runner = Runner::start(store.clone(), scripted.clone(), config("first"));
     let job = enqueue(&store, ws, JobLane::Long, "forever").await;
     wait_for(&store, job, JobStatus::Running).await;
     runner.stop().await;
@@ -240,4 +270,5 @@ async fn stopping_releases_a_job_that_outlives_the_grace_period() {
     assert_eq!(record.status, JobStatus::Queued, "released, not failed");
     assert_eq!(record.attempts, 0, "a release does not use up an attempt");
     assert!(store.job_runs(job).await.unwrap().is_empty());
+    assert_eq!(scripted.outcomes(), [(JobLane::Long, JobOutcome::Released)]);
 }

@@ -484,8 +484,9 @@ impl Store {
     }
 
     /// Records a claimed job's failure: with `retry_at_ms` it is queued again for then (or
-    /// `dead` when its attempts are used up); without, it is `failed` for good. False when
-    /// the claim is stale.
+    /// `dead` when its attempts are used up); without, it is `failed` for good. Returns the
+    /// status the job was left in (`Queued`, `Dead` or `Failed`); `None` when the claim is
+    /// stale and nothing was written.
     pub async fn fail_job(
         &self,
         job: JobId,
@@ -493,7 +494,7 @@ impl Store {
         error: &str,
         retry_at_ms: Option<i64>,
         now_ms: i64,
-    ) -> Result<bool> {
+    ) -> Result<Option<JobStatus>> {
         dispatch!(self, s => s.fail_job(job, attempt, error, retry_at_ms, now_ms).await)
     }
 

@@ -88,6 +88,29 @@ async fn an_upload_is_queued_ingested_and_then_found_by_search() {
         found["passages"][0]["source"]["origin"], "upload:refunds.md",
         "{found}"
     );
+
+    // The finished attempt is counted for Prometheus (just after the store records it).
+    let counted = "brandpilot_jobs_finished_total{lane=\"long\",kind=\"ingest_uploads\",outcome=\"succeeded\"} 1";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let text = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.lines().any(|line| line == counted) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {counted:?} in:\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]

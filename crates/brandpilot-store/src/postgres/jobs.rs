@@ -233,7 +233,7 @@ impl PostgresStore {
         error: &str,
         retry_at_ms: Option<i64>,
         now_ms: i64,
-    ) -> Result<bool> {
+    ) -> Result<Option<JobStatus>> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "UPDATE jobs SET
@@ -254,15 +254,16 @@ impl PostgresStore {
         .bind(i64::from(attempt))
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else { return Ok(false) };
+        let Some(row) = row else { return Ok(None) };
         let status: String = row.try_get("status")?;
-        let outcome = match status.as_str() {
-            "queued" => "retry",
-            other => other,
+        let (outcome, left) = match status.as_str() {
+            "queued" => ("retry", JobStatus::Queued),
+            "dead" => ("dead", JobStatus::Dead),
+            _ => ("failed", JobStatus::Failed),
         };
         finish_run(&mut tx, job, attempt, outcome, Some(error), now_ms).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(left))
     }
 
     pub async fn release_job(&self, job: JobId, attempt: u32, now_ms: i64) -> Result<bool> {

@@ -145,11 +145,12 @@ backend_tests! {
                 .await
                 .unwrap()
         );
-        assert!(
-            !store
+        assert_eq!(
+            store
                 .fail_job(id, first[0].attempt, "late", None, t0 + 28 * SECOND)
                 .await
-                .unwrap()
+                .unwrap(),
+            None
         );
         assert!(
             store
@@ -186,18 +187,22 @@ backend_tests! {
                 .await
                 .unwrap();
             assert_eq!(claimed[0].attempt, attempt);
-            assert!(
-                store
-                    .fail_job(
-                        id,
-                        attempt,
-                        "the model server is down",
-                        Some(now + SECOND),
-                        now
-                    )
-                    .await
-                    .unwrap()
-            );
+            let left = store
+                .fail_job(
+                    id,
+                    attempt,
+                    "the model server is down",
+                    Some(now + SECOND),
+                    now,
+                )
+                .await
+                .unwrap();
+            let expected = if attempt < 3 {
+                JobStatus::Queued
+            } else {
+                JobStatus::Dead
+            };
+            assert_eq!(left, Some(expected), "attempt {attempt}");
         }
         let record = store.get_job(id).await.unwrap().unwrap();
         assert_eq!(
@@ -223,11 +228,12 @@ backend_tests! {
             .claim_jobs(JobLane::Fast, "w", 1, 30 * SECOND, t0)
             .await
             .unwrap();
-        assert!(
+        assert_eq!(
             store
                 .fail_job(bad, claimed[0].attempt, "the file is encrypted", None, t0)
                 .await
-                .unwrap()
+                .unwrap(),
+            Some(JobStatus::Failed)
         );
         assert_eq!(
             store.get_job(bad).await.unwrap().unwrap().status,
