@@ -35,29 +35,13 @@ impl Brandpilot {
         if tokens == 0 {
             return;
         }
-        let call = brandpilot_store::NewLlmCall {
-            workspace: brand.workspace,
-            brand: Some(brand.id),
-            route: "embed".into(),
-            provider: if self.embedder.is_semantic() {
-                "embedder"
-            } else {
-                "hashing"
-            }
-            .into(),
-            model: self.embedder.model_id().to_owned(),
-            prompt_tokens: u32::try_from(tokens).unwrap_or(u32::MAX),
-            completion_tokens: 0,
-            tokens_estimated: false,
-            cost_usd: None,
-            latency_ms: 0,
-            outcome: brandpilot_store::LlmCallOutcome::Success,
-            fault: None,
-            fallback_depth: 0,
-            retries: 0,
-            streamed: false,
-            created_at_ms: crate::llm_calls::now_ms(),
-        };
+        let call = self.embedding_call(
+            brand.workspace,
+            brand.id,
+            "embed",
+            tokens,
+            crate::llm_calls::now_ms(),
+        );
         if let Err(error) = self.store.record_llm_calls(&[call]).await {
             tracing::warn!(%error, "could not record embedding usage");
         }

@@ -24,6 +24,7 @@ pub mod llm;
 pub mod llm_cache;
 pub mod llm_calls;
 pub mod models;
+pub mod query_usage;
 mod search;
 pub mod settings;
 mod sources;
@@ -81,6 +82,8 @@ pub struct Brandpilot {
     pub metrics: Arc<telemetry::Metrics>,
     /// Fetches pages added by URL, within `settings.fetch`.
     fetcher: Arc<brandpilot_fetch::Fetcher>,
+    /// Query tokens embedded and not yet recorded as usage.
+    query_tally: query_usage::QueryTally,
 }
 
 impl Brandpilot {
@@ -137,6 +140,7 @@ impl Brandpilot {
             embedder_note: note,
             metrics: Arc::new(telemetry::Metrics::default()),
             fetcher,
+            query_tally: query_usage::QueryTally::default(),
         })
     }
 
@@ -182,6 +186,7 @@ impl Brandpilot {
     /// Checkpoints and releases the database. Takes `&self` so that a server sharing the app
     /// can close it once every request has finished; nothing may use the app afterwards.
     pub async fn close(&self) {
+        self.flush_query_usage().await;
         self.store.close().await;
     }
 }

@@ -65,6 +65,9 @@ impl Brandpilot {
             })
             .collect();
         self.metrics.searches.inc();
+        if mode != SearchMode::Bm25 {
+            self.tally_query(brand, query);
+        }
         Ok(SearchResults {
             passages,
             semantic: self.embedder.is_semantic(),

@@ -215,3 +215,58 @@ async fn work_beyond_the_months_credits_is_refused_with_402() {
         .unwrap();
     assert_eq!(found.status(), 200);
 }
+
+/// Searches that embed their query (vector, hybrid) count its tokens toward the brand's
+/// usage, written as one `embed_query` record per brand when the tallies are flushed; a
+/// BM25 search embeds nothing and counts nothing.
+#[tokio::test]
+async fn embedded_search_queries_are_counted_as_usage() {
+    let app = spawn_app().await;
+    let brand = app.create_brand("Acme").await;
+    app.ingest(
+        app.workspace,
+        brand,
+        &[("refunds.md", "# Refunds\n\nDamaged parcels are refunded.")],
+    )
+    .await;
+    let query = "are damaged parcels refunded";
+    for mode in ["hybrid", "vector", "bm25"] {
+        app.post(
+            &format!("/api/v1/brands/{brand}/search"),
+            &serde_json::json!({ "query": query, "mode": mode }),
+        )
+        .json_ok()
+        .await;
+    }
+    app.app.flush_query_usage().await;
+
+    let usage = app
+        .get("/api/v1/usage?group_by=route,brand")
+        .json_ok()
+        .await;
+    let query_rows: Vec<_> = usage["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["route"] == "embed_query")
+        .collect();
+    let tokens = app.app.token_counter().count(query) as u64;
+    assert!(tokens >= 5, "{tokens}");
+    assert_eq!(query_rows.len(), 1, "{usage}");
+    assert_eq!(query_rows[0]["brand_id"], brand);
+    assert_eq!(
+        query_rows[0]["prompt_tokens"].as_u64(),
+        Some(2 * tokens),
+        "two searches embedded the query: {usage}"
+    );
+    // Nothing is left to write: a second flush adds no record.
+    app.app.flush_query_usage().await;
+    let again = app.get("/api/v1/usage?group_by=route").json_ok().await;
+    let calls = again["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["route"] == "embed_query")
+        .and_then(|row| row["calls"].as_u64());
+    assert_eq!(calls, Some(1), "{again}");
+}

@@ -81,6 +81,14 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
         let stopped = stop_following.subscribe();
         tokio::spawn(async move { app.sweep_uploads(stopped).await })
     };
+    let query_usage = {
+        let app = app.clone();
+        let stopped = stop_following.subscribe();
+        tokio::spawn(async move {
+            app.record_query_usage(Duration::from_secs(10), stopped)
+                .await
+        })
+    };
     let stopping = state.stopping.clone();
     let router = build_router(state, brandpilot_server::ExtraRoutes::new());
     serve(listener, router, async move {
@@ -96,6 +104,7 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
         let _ = follower.await;
     }
     let _ = sweeper.await;
+    let _ = query_usage.await;
     app.close().await;
     eprintln!("Brandpilot stopped");
     Ok(ExitCode::SUCCESS)
