@@ -290,7 +290,7 @@ impl Brandpilot {
 /// can manage keys while a server holds the data directory's indexes.
 #[derive(Clone)]
 pub struct Admin {
-    store: Store,
+    pub(crate) store: Store,
 }
 
 impl Admin {
@@ -305,6 +305,10 @@ impl Admin {
 
     pub async fn close(&self) {
         self.store.close().await;
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// The workspace of this name, created when missing (the command line's way in).

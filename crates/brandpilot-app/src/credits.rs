@@ -1,5 +1,5 @@
 //! Credits: a workspace's monthly allowance of model work (LLM calls and embeddings), from
-//! the plan in `billing`. Use is counted from the model-call records (every LLM call and
+//! its plan (see [`crate::plans`]). Use is counted from the model-call records (every LLM call and
 //! every ingestion's embeddings is one), in tokens, per UTC calendar month.
 //!
 //! Work is checked before it starts and debited after it ran (its tokens are known only
@@ -25,18 +25,8 @@ impl Brandpilot {
     /// The workspace's plan, its credits used this month and when they reset.
     pub async fn credits(&self, workspace: WorkspaceId) -> Result<CreditStatus> {
         let billing = &self.settings.billing;
-        let limit = match billing.plan.as_str() {
-            "unlimited" => None,
-            name => Some(
-                billing
-                    .plans
-                    .get(name)
-                    .ok_or_else(|| {
-                        AppError::Settings(format!("billing.plan {name:?} is not in billing.plans"))
-                    })?
-                    .monthly_credits,
-            ),
-        };
+        let plan = self.plan(workspace).await?;
+        let limit = plan.monthly_credits;
         let now = crate::llm_calls::now_ms();
         let (month_start, resets_at_ms) = month_bounds(now);
         let used = match limit {
@@ -63,7 +53,7 @@ impl Brandpilot {
             }
         };
         Ok(CreditStatus {
-            plan: billing.plan.clone(),
+            plan: plan.name,
             used,
             limit,
             resets_at_ms,

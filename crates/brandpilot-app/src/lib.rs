@@ -24,6 +24,7 @@ pub mod llm;
 pub mod llm_cache;
 pub mod llm_calls;
 pub mod models;
+pub mod plans;
 pub mod query_usage;
 mod search;
 pub mod settings;
@@ -84,6 +85,8 @@ pub struct Brandpilot {
     fetcher: Arc<brandpilot_fetch::Fetcher>,
     /// Query tokens embedded and not yet recorded as usage.
     query_tally: query_usage::QueryTally,
+    /// Workspaces' plans as recently read.
+    plans: plans::PlanCache,
 }
 
 impl Brandpilot {
@@ -141,6 +144,7 @@ impl Brandpilot {
             metrics: Arc::new(telemetry::Metrics::default()),
             fetcher,
             query_tally: query_usage::QueryTally::default(),
+            plans: plans::PlanCache::default(),
         })
     }
 

@@ -80,8 +80,9 @@ impl Settings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BillingSettings {
-    /// The plan every workspace is on: `unlimited` (the default: no limit), or a name from
-    /// `plans`.
+    /// The plan of every workspace not put on another one (`brandpilot workspaces plan`):
+    /// `unlimited` (the default: no credit limit, the server's per-key rate), or a name
+    /// from `plans`.
     pub plan: String,
     pub tokens_per_credit: u64,
     /// Plans by name, e.g. `[billing.plans.starter] monthly_credits = 5000`.
@@ -98,12 +99,17 @@ impl Default for BillingSettings {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PlanSettings {
     /// Credits a workspace may use per calendar month; work that needs more is refused
-    /// with 402 until the month turns.
-    pub monthly_credits: u64,
+    /// with 402 until the month turns. None: no limit.
+    pub monthly_credits: Option<u64>,
+    /// The plan's rate tier: requests per minute one API key or signed-in person of the
+    /// workspace may make (0: unlimited), and how many at once. None: the server's
+    /// `per_key_per_minute` and `per_key_burst`.
+    pub requests_per_minute: Option<u32>,
+    pub burst: Option<u32>,
 }
 
 /// Deliveries to a workspace's webhooks.

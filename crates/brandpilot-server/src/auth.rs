@@ -97,6 +97,7 @@ impl FromRequestParts<ServerState> for Caller {
                 .await?
                 .ok_or_else(|| ApiError::unauthenticated("the API key is unknown or revoked"))?;
             tracing::Span::current().record("key", key.prefix.as_str());
+            remember_tier(state, presented, key.workspace).await?;
             return Ok(Caller {
                 workspace: key.workspace,
                 principal: Principal::Key(key),
@@ -121,11 +122,30 @@ impl FromRequestParts<ServerState> for Caller {
         };
         let (workspace, role) = state.accounts.acting_in(user, asked).await?;
         tracing::Span::current().record("key", format!("user:{user}").as_str());
+        remember_tier(state, presented, workspace).await?;
         Ok(Caller {
             workspace,
             principal: Principal::User { id: user, role },
         })
     }
+}
+
+/// Tells the rate limiter the tier of the caller's workspace plan, for their next request.
+async fn remember_tier(
+    state: &ServerState,
+    credential: &str,
+    workspace: WorkspaceId,
+) -> Result<(), ApiError> {
+    let plan = state.app.plan(workspace).await?;
+    let key = crate::rate_limit::credential_key(credential, &state.tokens);
+    state.rate_tiers.remember(
+        key,
+        crate::rate_limit::Quota {
+            per_minute: plan.rate.per_minute,
+            burst: plan.rate.burst,
+        },
+    );
+    Ok(())
 }
 
 /// A signed-in person, whatever workspace (for `/me`): an access token, never a key.

@@ -61,6 +61,8 @@ pub struct ServerState {
     pub visitors: Arc<visitors::VisitorTokens>,
     /// Per-visitor message limits and per-address session starts of the widget.
     pub widget_limits: Arc<rate_limit::RateLimiter>,
+    /// Each credential's rate tier (its workspace plan's), learnt as it authenticates.
+    pub rate_tiers: Arc<rate_limit::RateTiers>,
 }
 
 impl ServerState {
@@ -92,6 +94,7 @@ impl ServerState {
             llm: Arc::default(),
             visitors: Arc::new(visitors),
             widget_limits: Arc::default(),
+            rate_tiers: Arc::default(),
         })
     }
 
@@ -135,6 +138,7 @@ pub fn build_router(state: ServerState, extra: Router<ServerState>) -> Router {
             per_minute: settings.sign_in_per_minute,
             burst: settings.sign_in_burst,
         },
+        tiers: state.rate_tiers.clone(),
         trusted_proxies: state.trusted_proxies.clone(),
         tokens: state.tokens.clone(),
     };

@@ -3,6 +3,13 @@
 //! sign-in routes (password guessing), the `RateLimit-*` headers of the IETF draft and
 //! `Retry-After` on 429.
 //!
+//! A key's or a person's bucket follows the rate tier of their workspace's plan. The limit
+//! is checked before the request is authenticated (a flood must not reach the store), so
+//! the tier comes from [`RateTiers`]: what authentication learnt about the same credential
+//! on its previous request. A credential's first request, and one that never
+//! authenticates, gets the server's default tier; a person acting in workspaces on
+//! different plans gets the tier of the one they last acted in.
+//!
 //! The bucket is GCRA (the generic cell rate algorithm): per key one number, the
 //! theoretical arrival time (TAT) of the next request if the client sent at exactly the
 //! allowed rate. A request at `now` is allowed when `max(TAT, now) + interval - now` stays
@@ -132,12 +139,54 @@ fn shard_of(key: &LimitKey) -> usize {
     (hasher.finish() as usize) % SHARDS
 }
 
+/// The rate tier of each credential's workspace plan, as authentication last found it.
+#[derive(Default)]
+pub struct RateTiers {
+    tiers: Mutex<HashMap<LimitKey, (Quota, Instant)>>,
+}
+
+/// Entries not refreshed for this long are dropped once the map grows past
+/// [`SWEEP_ABOVE`] times the shard count.
+const TIER_IDLE: Duration = Duration::from_secs(600);
+
+impl RateTiers {
+    pub fn remember(&self, key: LimitKey, quota: Quota) {
+        let mut tiers = self.tiers.lock().unwrap_or_else(|p| p.into_inner());
+        if tiers.len() > SWEEP_ABOVE * SHARDS && !tiers.contains_key(&key) {
+            tiers.retain(|_, (_, seen)| seen.elapsed() < TIER_IDLE);
+        }
+        tiers.insert(key, (quota, Instant::now()));
+    }
+
+    pub fn get(&self, key: &LimitKey) -> Option<Quota> {
+        let tiers = self.tiers.lock().unwrap_or_else(|p| p.into_inner());
+        tiers.get(key).map(|(quota, _)| *quota)
+    }
+}
+
+/// The bucket a presented credential draws from: a person's, whichever access token they
+/// present, else the credential's own (an API key; a forged token names nobody and draws
+/// from the bucket of its own text).
+pub(crate) fn credential_key(credential: &str, tokens: &crate::tokens::AccessTokens) -> LimitKey {
+    match tokens.verify(credential, crate::tokens::now_secs()) {
+        Ok(user) if !credential.starts_with("bpk_") => LimitKey::User(user.0),
+        _ => {
+            let digest = Sha256::digest(credential.as_bytes());
+            let mut key = [0u8; 16];
+            key.copy_from_slice(&digest[..16]);
+            LimitKey::Credential(key)
+        }
+    }
+}
+
 /// The limits the middleware applies.
 #[derive(Clone)]
 pub(crate) struct Limits {
     pub limiter: Arc<RateLimiter>,
     pub per_ip: Quota,
+    /// The default tier of keys and people, until [`RateTiers`] knows their plan's.
     pub per_credential: Quota,
+    pub tiers: Arc<RateTiers>,
     /// The sign-in routes, per address.
     pub sign_in: Quota,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
@@ -192,19 +241,12 @@ pub(crate) async fn rate_limit(
             decisions.push(limits.limiter.check(&LimitKey::SignIn(ip), limits.sign_in));
         }
     }
-    if limits.per_credential.per_minute > 0
-        && let Some(credential) = crate::auth::presented_key(request.headers())
-    {
-        let key = match limits.tokens.verify(credential, crate::tokens::now_secs()) {
-            Ok(user) if !credential.starts_with("bpk_") => LimitKey::User(user.0),
-            _ => {
-                let digest = Sha256::digest(credential.as_bytes());
-                let mut key = [0u8; 16];
-                key.copy_from_slice(&digest[..16]);
-                LimitKey::Credential(key)
-            }
-        };
-        decisions.push(limits.limiter.check(&key, limits.per_credential));
+    if let Some(credential) = crate::auth::presented_key(request.headers()) {
+        let key = credential_key(credential, &limits.tokens);
+        let quota = limits.tiers.get(&key).unwrap_or(limits.per_credential);
+        if quota.per_minute > 0 {
+            decisions.push(limits.limiter.check(&key, quota));
+        }
     }
     let Some(tightest) = decisions
         .iter()

@@ -30,7 +30,7 @@ pub use records::{
     NewLlmCall, NewMessage, NewSource, NewTicket, NewUser, NewWebhook, QueueStats, RefreshRotation,
     SourceRecord, SourceUpdate, SourceWrite, StoredChunk, StoredLlmCall, TicketRecord,
     TicketUpdate, Upload, UsageGroup, UsageQuery, UsageRow, User, UserCredentials, WebhookRecord,
-    WidgetRecord,
+    WidgetRecord, WorkspaceRecord,
 };
 
 use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, UserId, WorkspaceId};
@@ -110,6 +110,26 @@ impl Store {
 
     pub async fn find_workspace(&self, name: &str) -> Result<Option<WorkspaceId>> {
         dispatch!(self, s => s.find_workspace(name).await)
+    }
+
+    /// Every workspace with its plan, oldest first (for operators).
+    pub async fn list_workspaces(&self) -> Result<Vec<WorkspaceRecord>> {
+        dispatch!(self, s => s.list_workspaces().await)
+    }
+
+    /// The plan the workspace is on; `None` for the server's default (or no such workspace).
+    pub async fn workspace_plan(&self, workspace: WorkspaceId) -> Result<Option<String>> {
+        dispatch!(self, s => s.workspace_plan(workspace).await)
+    }
+
+    /// Puts the workspace on `plan` (`None`: back to the server's default); false when
+    /// there is no such workspace.
+    pub async fn set_workspace_plan(
+        &self,
+        workspace: WorkspaceId,
+        plan: Option<&str>,
+    ) -> Result<bool> {
+        dispatch!(self, s => s.set_workspace_plan(workspace, plan).await)
     }
 
     /// Creates a brand; [`StoreError::Conflict`] when the workspace already has one by

@@ -131,6 +131,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         "studio_examples",
         include_str!("../migrations/postgres/0016_studio_examples.sql"),
     ),
+    (
+        17,
+        "workspace_plans",
+        include_str!("../migrations/postgres/0017_workspace_plans.sql"),
+    ),
 ];
 
 /// Connections per process. A server's request handlers, job workers and index sync share

@@ -469,6 +469,15 @@ pub struct NewUser {
     pub workspace_name: String,
 }
 
+/// A workspace as operators see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkspaceRecord {
+    pub id: WorkspaceId,
+    pub name: String,
+    /// The plan's name in `billing.plans`; `None` for the server's default.
+    pub plan: Option<String>,
+}
+
 /// One workspace a user belongs to, with their role there (`owner`, `editor`, `viewer`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Membership {

@@ -114,6 +114,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         "studio_examples",
         include_str!("../migrations/sqlite/0016_studio_examples.sql"),
     ),
+    (
+        17,
+        "workspace_plans",
+        include_str!("../migrations/sqlite/0017_workspace_plans.sql"),
+    ),
 ];
 
 fn migrator() -> sqlx::migrate::Migrator {

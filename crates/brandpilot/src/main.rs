@@ -63,6 +63,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Create, list or revoke API keys for the HTTP API.
     Keys(commands::keys::KeysArgs),
+    /// List workspaces and put them on billing plans.
+    Workspaces(commands::workspaces::WorkspacesArgs),
     /// Back up the store (a consistent snapshot, also while a server runs).
     Backup(commands::backup::BackupArgs),
     /// Restore a backup into the data directory and rebuild the indexes.
@@ -133,6 +135,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Models { what } => commands::models::run(settings, what),
         Command::Serve(args) => commands::serve::run(settings, args).await,
         Command::Keys(args) => commands::keys::run(settings, args).await,
+        Command::Workspaces(args) => commands::workspaces::run(settings, args).await,
         Command::Backup(args) => commands::backup::backup(settings, args).await,
         Command::Restore(args) => commands::backup::restore(settings, args).await,
         Command::Settings => commands::show_settings(&settings),

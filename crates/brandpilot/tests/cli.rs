@@ -1197,3 +1197,69 @@ fn a_batch_survives_a_sigkill_and_completes_each_brief_exactly_once() {
     }
     runtime.block_on(store.close());
 }
+
+#[test]
+fn workspaces_go_on_plans_from_the_command_line_and_serve_refuses_an_undefined_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let with_plans = |command: &mut Command| {
+        command
+            .env("BRANDPILOT__BILLING__PLANS__HOBBY__MONTHLY_CREDITS", "40")
+            .env(
+                "BRANDPILOT__BILLING__PLANS__HOBBY__REQUESTS_PER_MINUTE",
+                "60",
+            );
+    };
+    run(brandpilot(&data).args(["keys", "create", "--name", "ops"]));
+
+    let mut unknown = brandpilot(&data);
+    with_plans(&mut unknown);
+    let refused = unknown
+        .args(["workspaces", "plan", "default", "gold"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("no plan \"gold\"") && message.contains("hobby"),
+        "{message}"
+    );
+
+    let mut assign = brandpilot(&data);
+    with_plans(&mut assign);
+    let out = run(assign.args(["workspaces", "plan", "default", "hobby"]));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("hobby: 40 credits/month, 60 requests/min"),
+        "{said}"
+    );
+
+    let mut list = brandpilot(&data);
+    with_plans(&mut list);
+    let out = run(list.args(["workspaces", "ls", "--json"]));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = &rows.as_array().unwrap()[0];
+    assert_eq!(
+        (
+            &row["name"],
+            &row["plan"],
+            &row["monthly_credits"],
+            &row["requests_per_minute"]
+        ),
+        (&"default".into(), &"hobby".into(), &40.into(), &60.into()),
+        "{rows}"
+    );
+
+    // The plan is gone from the configuration: the server says which workspace needs it
+    // instead of starting.
+    let refused = brandpilot(&data)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("is on plan \"hobby\"") && message.contains("\"default\""),
+        "{message}"
+    );
+}

@@ -131,7 +131,10 @@ async fn work_beyond_the_months_credits_is_refused_with_402() {
             s.billing.tokens_per_credit = 10;
             s.billing.plans.insert(
                 "starter".into(),
-                brandpilot_app::settings::PlanSettings { monthly_credits: 5 },
+                brandpilot_app::settings::PlanSettings {
+                    monthly_credits: Some(5),
+                    ..Default::default()
+                },
             );
         },
         brandpilot_server::ExtraRoutes::new(),

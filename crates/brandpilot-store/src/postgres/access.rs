@@ -2,7 +2,7 @@
 //! only inside their workspace, and keys by the hash of their secret.
 
 use super::{PostgresStore, json_from_row};
-use crate::records::{ApiKeyRecord, Brand, NewApiKey};
+use crate::records::{ApiKeyRecord, Brand, NewApiKey, WorkspaceRecord};
 use crate::{Result, StoreError, now_ms};
 use brandpilot_core::{BrandId, WorkspaceId};
 use sqlx::Row;
@@ -88,6 +88,45 @@ impl PostgresStore {
             .await?;
         row.map(|row| Ok(WorkspaceId(row.try_get("id")?)))
             .transpose()
+    }
+
+    pub async fn list_workspaces(&self) -> Result<Vec<WorkspaceRecord>> {
+        let rows = sqlx::query("SELECT id, name, plan FROM workspaces ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(WorkspaceRecord {
+                    id: WorkspaceId(row.try_get("id")?),
+                    name: row.try_get("name")?,
+                    plan: row.try_get("plan")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn workspace_plan(&self, workspace: WorkspaceId) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT plan FROM workspaces WHERE id = $1")
+            .bind(workspace.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get("plan")?,
+            None => None,
+        })
+    }
+
+    pub async fn set_workspace_plan(
+        &self,
+        workspace: WorkspaceId,
+        plan: Option<&str>,
+    ) -> Result<bool> {
+        let updated = sqlx::query("UPDATE workspaces SET plan = $1 WHERE id = $2")
+            .bind(plan)
+            .bind(workspace.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(updated.rows_affected() == 1)
     }
 
     pub async fn get_brand(&self, workspace: WorkspaceId, brand: BrandId) -> Result<Option<Brand>> {

@@ -15,6 +15,30 @@ fn key(workspace: brandpilot_core::WorkspaceId, prefix: &str, hash: u8) -> NewAp
 }
 
 backend_tests! {
+    async fn a_workspace_plan_is_its_own_and_clears_back_to_the_default(store: Store) {
+        let a = store.ensure_workspace("a").await.unwrap();
+        let b = store.ensure_workspace("b").await.unwrap();
+        assert_eq!(store.workspace_plan(a).await.unwrap(), None);
+        assert!(store.set_workspace_plan(a, Some("pro")).await.unwrap());
+        assert_eq!(store.workspace_plan(a).await.unwrap().as_deref(), Some("pro"));
+        assert_eq!(store.workspace_plan(b).await.unwrap(), None, "b is untouched");
+        let listed: Vec<_> = store
+            .list_workspaces()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|w| (w.id, w.name, w.plan))
+            .collect();
+        assert_eq!(
+            listed,
+            [(a, "a".to_owned(), Some("pro".to_owned())), (b, "b".to_owned(), None)]
+        );
+        assert!(store.set_workspace_plan(a, None).await.unwrap());
+        assert_eq!(store.workspace_plan(a).await.unwrap(), None);
+        let missing = brandpilot_core::WorkspaceId(a.0 + b.0 + 100);
+        assert!(!store.set_workspace_plan(missing, Some("pro")).await.unwrap());
+    }
+
     async fn a_brand_id_resolves_only_inside_its_workspace_and_names_are_unique(store: Store) {
         let a = store.ensure_workspace("a").await.unwrap();
         let b = store.ensure_workspace("b").await.unwrap();

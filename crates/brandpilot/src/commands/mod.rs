@@ -14,6 +14,7 @@ pub mod search;
 pub mod serve;
 pub mod sources;
 pub mod studio;
+pub mod workspaces;
 
 use anyhow::{Context, Result};
 use brandpilot_app::{Brandpilot, Settings};

@@ -28,6 +28,7 @@ pub async fn run(settings: Settings, args: ServeArgs) -> Result<ExitCode> {
     }
     let follow_every = Duration::from_millis(settings.server.index_follow_ms);
     let app = Arc::new(super::open(settings).await?);
+    app.check_plans().await?;
     let listener = tokio::net::TcpListener::bind(&bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
