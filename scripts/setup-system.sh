@@ -3,6 +3,7 @@
 #   cmake, clang, libclang-dev  to build llama.cpp (vendored by the llama-cpp-2 crate)
 #   ffmpeg                      to turn video into audio before transcription
 #   chromium, chromium-driver   the website widget's browser test (headless, WebDriver)
+#   openssl, postgresql         the PostgreSQL TLS test (the PyPI server has no TLS)
 # Only what is missing is installed; nothing happens on a machine that has it all.
 set -euo pipefail
 
@@ -13,6 +14,8 @@ ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing system packages: ${missing[*]}" >&2

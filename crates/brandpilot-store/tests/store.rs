@@ -34,6 +34,8 @@ mod postgres_only;
 mod studio;
 #[path = "store/tickets.rs"]
 mod tickets;
+#[path = "store/tls.rs"]
+mod tls;
 
 use brandpilot_core::{ChunkId, ChunkLocator, ContentHash, SourceKind, SourceStatus};
 use brandpilot_store::{JobStatus, NewChunk, NewSource, SourceUpdate, SourceWrite, Store};

@@ -39,7 +39,136 @@ pub fn admin_url() -> String {
         return url;
     }
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
-    CLUSTER.get_or_init(Cluster::start).url.clone()
+    CLUSTER
+        .get_or_init(|| Cluster::start(&Listen::SocketOnly))
+        .url
+        .clone()
+}
+
+/// A PostgreSQL of its own that speaks TLS on a loopback port, with a certificate for
+/// `localhost` signed by a certificate authority made for it (by the `openssl` command),
+/// for the store's TLS tests. It stops when dropped. The PyPI build the other tests use has
+/// no TLS, so this one is Debian's (`scripts/setup-system.sh` installs it), or the
+/// binaries in `BRANDPILOT_PG_TLS_BIN`.
+pub struct TlsCluster {
+    /// `postgres://postgres@localhost:<port>/postgres`, without TLS parameters.
+    pub url: String,
+    /// The authority's certificate, for `sslrootcert`.
+    pub ca_file: PathBuf,
+    _certificates: tempfile::TempDir,
+    _cluster: Cluster,
+}
+
+pub fn start_tls_cluster() -> TlsCluster {
+    let certificates = tempfile::tempdir().expect("a temporary directory");
+    let dir = certificates.path();
+    let openssl = |args: &[&str]| {
+        let output = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("cannot run openssl (scripts/setup-system.sh installs it): {e}")
+            });
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"],
+            &ec[..],
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=brandpilot test CA",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"],
+            &ec[..],
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("write server.ext");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let cluster = Cluster::start_with(
+        &tls_binaries(),
+        &Listen::Tls {
+            port,
+            cert: dir.join("server.pem"),
+            key: dir.join("server.key"),
+        },
+    );
+    TlsCluster {
+        url: format!("postgres://postgres@localhost:{port}/postgres"),
+        ca_file: dir.join("ca.pem"),
+        _certificates: certificates,
+        _cluster: cluster,
+    }
+}
+
+/// Where a cluster listens.
+enum Listen {
+    /// A Unix socket in its run directory only: no port to race for.
+    SocketOnly,
+    /// Also TCP on 127.0.0.1:`port`, TLS on, with this certificate and key (copied into
+    /// the run directory, where the server's user can read them).
+    Tls {
+        port: u16,
+        cert: PathBuf,
+        key: PathBuf,
+    },
 }
 
 /// Creates a schema `t_<random>` and returns a URL whose `search_path` is only that schema
@@ -111,8 +240,11 @@ struct Cluster {
 }
 
 impl Cluster {
-    fn start() -> Cluster {
-        let bin = binaries();
+    fn start(listen: &Listen) -> Cluster {
+        Self::start_with(&binaries(), listen)
+    }
+
+    fn start_with(bin: &Path, listen: &Listen) -> Cluster {
         let run = std::env::temp_dir().join(format!(
             "brandpilot-test-pg-{}-{:08x}",
             std::process::id(),
@@ -149,25 +281,61 @@ impl Cluster {
             String::from_utf8_lossy(&initdb.stderr)
         );
 
-        // $1: the binaries, $2: the run directory (data, socket, log). The server listens
-        // on a socket in $2 only. `cat` returns when this process's end of stdin closes.
-        // The shell ignores ^C and hang-ups meant for the test run, so that it lives to
-        // clean up after them.
+        // The server's own arguments: where it listens.
+        let (server_args, port) = match listen {
+            Listen::SocketOnly => (vec!["-c".to_owned(), "listen_addresses=".to_owned()], 5432),
+            Listen::Tls { port, cert, key } => {
+                for (from, to) in [(cert, "server.pem"), (key, "server.key")] {
+                    let to = run.join(to);
+                    std::fs::copy(from, &to).unwrap_or_else(|e| {
+                        panic!("copy {} to {}: {e}", from.display(), to.display())
+                    });
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600))
+                        .unwrap_or_else(|e| panic!("chmod {}: {e}", to.display()));
+                    if as_root {
+                        std::os::unix::fs::chown(&to, Some(UNPRIVILEGED), Some(UNPRIVILEGED))
+                            .unwrap_or_else(|e| panic!("chown {}: {e}", to.display()));
+                    }
+                }
+                let args = [
+                    "-p".to_owned(),
+                    port.to_string(),
+                    "-c".to_owned(),
+                    "listen_addresses=127.0.0.1".to_owned(),
+                    "-c".to_owned(),
+                    "ssl=on".to_owned(),
+                    "-c".to_owned(),
+                    format!("ssl_cert_file={}", run.join("server.pem").display()),
+                    "-c".to_owned(),
+                    format!("ssl_key_file={}", run.join("server.key").display()),
+                ];
+                (args.to_vec(), *port)
+            }
+        };
+        // $1: the binaries, $2: the run directory (data, socket, log); the rest are the
+        // server's own arguments. The server always listens on a socket in $2.
+        // `cat` returns when this process's end of stdin closes. The shell ignores ^C and
+        // hang-ups meant for the test run, so that it lives to clean up after them.
         let script = r#"
 trap '' INT HUP
-"$1/postgres" -D "$2/data" -k "$2" -c listen_addresses= -c fsync=off \
-    -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
-    >"$2/postgres.log" 2>&1 &
+bin=$1
+run=$2
+shift 2
+"$bin/postgres" -D "$run/data" -k "$run" -c fsync=off \
+    -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "$@" \
+    >"$run/postgres.log" 2>&1 &
 server=$!
 cat >/dev/null
 kill -INT "$server"
 wait "$server"
-rm -rf "$2"
+rm -rf "$run"
 "#;
         let mut shell = unprivileged(as_root, Path::new("/bin/sh"))
             .args(["-c", script, "brandpilot-test-pg"])
             .arg(&bin)
             .arg(&run)
+            .args(&server_args)
             .stdin(Stdio::piped())
             // Nothing inherits the test's output: a runner waiting for it to close (nextest)
             // would otherwise wait for the server too.
@@ -183,12 +351,18 @@ rm -rf "$2"
                 .arg("-q")
                 .arg("-h")
                 .arg(&run)
+                .arg("-p")
+                .arg(port.to_string())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
                 .is_ok_and(|status| status.success());
             if ready {
                 break;
+            }
+            let log = std::fs::read_to_string(run.join("postgres.log")).unwrap_or_default();
+            if log.contains("FATAL") {
+                panic!("PostgreSQL stopped at start-up:\n{log}");
             }
             if let Ok(Some(status)) = shell.try_wait() {
                 panic!(
@@ -206,7 +380,7 @@ rm -rf "$2"
         }
         Cluster {
             url: format!(
-                "postgres://postgres@localhost/postgres?host={}",
+                "postgres://postgres@localhost:{port}/postgres?host={}",
                 run.display()
             ),
             _shell: Mutex::new((shell, stdin)),
@@ -232,6 +406,30 @@ fn binaries() -> PathBuf {
         );
     }
     bin
+}
+
+/// `BRANDPILOT_PG_TLS_BIN`, else the newest of Debian's `/usr/lib/postgresql/<n>/bin`.
+fn tls_binaries() -> PathBuf {
+    if let Some(bin) = std::env::var_os("BRANDPILOT_PG_TLS_BIN") {
+        return PathBuf::from(bin);
+    }
+    let newest = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let version: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("postgres").is_file().then_some((version, bin))
+        })
+        .max();
+    match newest {
+        Some((_, bin)) => bin,
+        None => panic!(
+            "the TLS test needs a PostgreSQL built with TLS: run scripts/setup-system.sh \
+             (it installs Debian's) or set BRANDPILOT_PG_TLS_BIN to its bin directory"
+        ),
+    }
 }
 
 /// A command run as [`UNPRIVILEGED`] when the tests run as root.
