@@ -333,7 +333,7 @@ rm -rf "$run"
 "#;
         let mut shell = unprivileged(as_root, Path::new("/bin/sh"))
             .args(["-c", script, "brandpilot-test-pg"])
-            .arg(&bin)
+            .arg(bin)
             .arg(&run)
             .args(&server_args)
             .stdin(Stdio::piped())
