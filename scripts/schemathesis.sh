@@ -5,6 +5,9 @@
 # and any invalid input that is accepted. Called by scripts/test.sh after the Rust tests.
 #
 #   scripts/schemathesis.sh [path/to/brandpilot]
+#
+# With SCHEMATHESIS_STORE_URL=postgres://… the server keeps its store in that (empty)
+# database instead of SQLite; scripts/test.sh runs it both ways.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-${CARGO_TARGET_DIR:-target}/debug/brandpilot}
@@ -27,6 +30,11 @@ cleanup() {
 }
 trap cleanup EXIT
 export BRANDPILOT__EMBEDDER__KIND=hashing
+store=sqlite
+if [ -n "${SCHEMATHESIS_STORE_URL:-}" ]; then
+    export BRANDPILOT__STORE__URL=$SCHEMATHESIS_STORE_URL
+    store=postgres
+fi
 export BRANDPILOT__SERVER__PER_IP_PER_MINUTE=0 BRANDPILOT__SERVER__PER_KEY_PER_MINUTE=0
 export BRANDPILOT__SERVER__SIGN_IN_PER_MINUTE=0
 # Studio's generation routes need a model; a fake hosted one answers on loopback so they
@@ -71,7 +79,7 @@ for credential in key token; do
         --checks all --exclude-checks positive_data_acceptance,ensure_resource_availability \
         -n 30 --seed 1 --generation-database none --workers 1 --no-color \
         --report junit \
-        --report-junit-path "${CARGO_TARGET_DIR:-target}/schemathesis-$credential.xml" || status=$?
+        --report-junit-path "${CARGO_TARGET_DIR:-target}/schemathesis-$store-$credential.xml" || status=$?
 done
 if grep -q '"level":"ERROR"' "$work/serve.log"; then
     echo "the server logged errors during the run:" >&2

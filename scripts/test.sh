@@ -63,8 +63,11 @@ else
     done
 fi
 
-# The HTTP API against its own OpenAPI document (schemathesis from PyPI, in a venv).
+# The HTTP API against its own OpenAPI document (schemathesis from PyPI, in a venv), on
+# SQLite and then on a database of its own in the PostgreSQL above.
 scripts/schemathesis.sh
+"$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres schemathesis
+SCHEMATHESIS_STORE_URL="postgres://postgres@127.0.0.1:$pg_port/schemathesis" scripts/schemathesis.sh
 
 # The OpenAI-compatible endpoint with the official `openai` Python client (PyPI, in a venv).
 scripts/openai-client.sh
