@@ -33,6 +33,7 @@ pub struct Settings {
     pub studio: StudioSettings,
     pub webhooks: WebhookSettings,
     pub widget: WidgetSettings,
+    pub telemetry: TelemetrySettings,
 }
 
 impl Default for Settings {
@@ -58,6 +59,7 @@ impl Default for Settings {
             studio: StudioSettings::default(),
             webhooks: WebhookSettings::default(),
             widget: WidgetSettings::default(),
+            telemetry: TelemetrySettings::default(),
         }
     }
 }
@@ -125,6 +127,20 @@ impl Default for WebhookSettings {
     fn default() -> Self {
         Self { max_attempts: 12 }
     }
+}
+
+/// Traces to an OpenTelemetry collector (off unless an endpoint is set). The standard
+/// `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_SERVICE_NAME`
+/// variables fill whatever is not set here.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// The collector's OTLP/HTTP base URL, e.g. `http://otel-collector:4318`.
+    pub otlp_endpoint: Option<String>,
+    /// Headers sent with each export (a hosted service's key); never logged or shown.
+    pub otlp_headers: BTreeMap<String, String>,
+    /// The `service.name` of the spans (default `brandpilot`).
+    pub service_name: Option<String>,
 }
 
 /// The website widget's anonymous visitors.

@@ -47,7 +47,25 @@ pub(crate) async fn request_context(
         .map(|path| path.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
     let method = request.method().clone();
-    let span = tracing::info_span!("request", request_id = %id, %method, %route, key = tracing::field::Empty);
+    // `otel.kind`, `traceparent` and the status code are for the OpenTelemetry export
+    // (brandpilot-otlp): a caller's W3C trace context makes this request part of its trace.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        %method,
+        %route,
+        key = tracing::field::Empty,
+        otel.kind = "server",
+        traceparent = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+    );
+    if let Some(parent) = request
+        .headers()
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok())
+    {
+        span.record("traceparent", parent);
+    }
     let started = Instant::now();
     let timeout = if crate::routes::GENERATION_ROUTES.contains(&(method.as_str(), route.as_str())) {
         config.generation_timeout
@@ -83,6 +101,7 @@ pub(crate) async fn request_context(
     config
         .metrics
         .observe(method.as_str(), &route, response.status().as_u16(), seconds);
+    span.record("http.response.status_code", response.status().as_u16());
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),

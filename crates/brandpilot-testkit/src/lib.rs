@@ -9,6 +9,7 @@ mod backends;
 mod chat_script;
 pub mod embedding_server;
 pub mod openai_chat_server;
+pub mod otlp_collector;
 pub mod postgres;
 pub mod transcription_server;
 

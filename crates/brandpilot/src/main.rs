@@ -87,12 +87,6 @@ fn main() -> ExitCode {
     if let Command::ExtractPdf = cli.command {
         return brandpilot_extract::pdf_worker_main();
     }
-    // A server logs every request (with its id) at info; other commands only warnings.
-    let default_log = match cli.command {
-        Command::Serve(_) => "info",
-        _ => "warn",
-    };
-    output::init_logging(cli.log.as_deref(), default_log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -121,6 +115,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         flags.push(("models_dir", toml::Value::String(dir.display().to_string())));
     }
     let settings = config::load(cli.config.as_deref(), std::env::vars(), &flags)?;
+    // A server logs every request (with its id) at info; other commands only warnings.
+    let default_log = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    let _traces = output::init_logging(cli.log.as_deref(), default_log, &settings.telemetry)?;
     commands::check_cpu()?;
     match cli.command {
         Command::Ingest(args) => commands::ingest::run(settings, args).await,

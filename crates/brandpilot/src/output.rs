@@ -1,23 +1,76 @@
 //! Terminal output: logging setup, progress bars and passage rendering with highlighted
 //! query terms. JSON output bypasses all of this.
 
+use brandpilot_app::settings::TelemetrySettings;
 use brandpilot_app::{FileOutcome, IngestObserver};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
-pub fn init_logging(filter: Option<&str>, default: &str) {
+/// Logs to stderr (JSON unless stderr is a terminal) and, when a collector is configured,
+/// exports spans as OpenTelemetry traces. Keep the guard until the command ends: dropping
+/// it sends the spans still queued.
+pub fn init_logging(
+    filter: Option<&str>,
+    default: &str,
+    telemetry: &TelemetrySettings,
+) -> anyhow::Result<Option<brandpilot_otlp::OtlpGuard>> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = filter
         .map(str::to_owned)
         .or_else(|| std::env::var("RUST_LOG").ok())
         .unwrap_or_else(|| default.into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr);
-    if std::io::stderr().is_terminal() {
-        builder.init();
-    } else {
-        builder.json().init();
+    let (otlp, guard) = match otlp_config(telemetry, |name| std::env::var(name))? {
+        Some(config) => {
+            let (layer, guard) = brandpilot_otlp::layer(config)?;
+            (Some(layer), Some(guard))
+        }
+        None => (None, None),
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let text = terminal.then(|| tracing_subscriber::fmt::layer().with_writer(std::io::stderr));
+    let json = (!terminal).then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+    });
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new(filter))
+        .with(text)
+        .with(json)
+        .with(otlp)
+        .try_init()?;
+    Ok(guard)
+}
+
+/// The exporter's configuration: the settings, else OpenTelemetry's standard variables;
+/// `None` when no endpoint is given.
+fn otlp_config(
+    telemetry: &TelemetrySettings,
+    var: impl Fn(&str) -> Result<String, std::env::VarError>,
+) -> anyhow::Result<Option<brandpilot_otlp::OtlpConfig>> {
+    let endpoint = telemetry.otlp_endpoint.clone().or_else(|| {
+        var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            .or_else(|_| var("OTEL_EXPORTER_OTLP_ENDPOINT"))
+            .ok()
+    });
+    let Some(endpoint) = endpoint.filter(|e| !e.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let mut config = brandpilot_otlp::OtlpConfig::new(endpoint);
+    config.traces_url()?;
+    if let Ok(headers) = var("OTEL_EXPORTER_OTLP_HEADERS") {
+        config.headers = brandpilot_otlp::parse_headers(&headers)?;
     }
+    config.headers.extend(telemetry.otlp_headers.clone());
+    if let Some(name) = telemetry
+        .service_name
+        .clone()
+        .or_else(|| var("OTEL_SERVICE_NAME").ok())
+    {
+        config.service_name = name;
+    }
+    Ok(Some(config))
 }
 
 /// A progress bar on stderr when it is a terminal; silent otherwise.

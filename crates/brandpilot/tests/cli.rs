@@ -1263,3 +1263,94 @@ fn workspaces_go_on_plans_from_the_command_line_and_serve_refuses_an_undefined_o
         "{message}"
     );
 }
+
+/// With a collector configured, `serve` exports each request as an OpenTelemetry server
+/// span: a caller's `traceparent` puts it in the caller's trace, and the route template
+/// and status are on it. Spans queued at shutdown are sent before the process ends.
+#[test]
+fn serve_exports_request_spans_to_an_opentelemetry_collector() {
+    let collector = brandpilot_testkit::otlp_collector::Collector::start(200);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = run(brandpilot(&data).args(["keys", "create", "--name", "traced"]));
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let mut command = brandpilot(&data);
+    command
+        .env("BRANDPILOT__TELEMETRY__OTLP_ENDPOINT", &collector.url)
+        .env("BRANDPILOT__TELEMETRY__SERVICE_NAME", "brandpilot-test")
+        .stderr(Stdio::piped());
+    let (server, address) = spawn_serve(command);
+
+    let client = reqwest::blocking::Client::new();
+    let trace = "0af7651916cd43dd8448eb211c80319c";
+    let listed = client
+        .get(format!("{address}/api/v1/brands"))
+        .bearer_auth(&key)
+        .header("traceparent", format!("00-{trace}-b7ad6b7169203331-01"))
+        .send()
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let missing = client
+        .get(format!("{address}/api/v1/brands/424242"))
+        .bearer_auth(&key)
+        .send()
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = server.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let received = collector.received.lock().unwrap().clone();
+    let service = &received[0].2["resourceSpans"][0]["resource"]["attributes"][0];
+    assert_eq!(service["value"]["stringValue"], "brandpilot-test");
+    let spans = collector.spans();
+    let requests: Vec<_> = spans.iter().filter(|s| s["name"] == "request").collect();
+    let attribute = |span: &serde_json::Value, key: &str| {
+        span["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .map(|a| a["value"].clone())
+            .unwrap_or_default()
+    };
+    let traced = requests
+        .iter()
+        .find(|s| s["traceId"] == trace)
+        .unwrap_or_else(|| panic!("no request span in the caller's trace: {spans:?}"));
+    assert_eq!(traced["parentSpanId"], "b7ad6b7169203331");
+    assert_eq!(traced["kind"], 2);
+    assert_eq!(attribute(traced, "route")["stringValue"], "/api/v1/brands");
+    assert_eq!(
+        attribute(traced, "http.response.status_code")["intValue"],
+        "200"
+    );
+    let not_found = requests
+        .iter()
+        .find(|s| attribute(s, "route")["stringValue"] == "/api/v1/brands/{brand_id}")
+        .unwrap_or_else(|| panic!("no span for the 404: {spans:?}"));
+    assert_ne!(
+        not_found["traceId"], trace,
+        "a request without traceparent starts its own"
+    );
+    assert_eq!(
+        attribute(not_found, "http.response.status_code")["intValue"],
+        "404"
+    );
+    assert_eq!(
+        not_found["status"]["code"], 0,
+        "a 404 is the caller's error, not ours"
+    );
+    // The key's prefix is on the span (as in the log); the secret never is.
+    let everything = serde_json::to_string(&spans).unwrap();
+    assert!(!everything.contains(&key), "the API key reached the traces");
+}

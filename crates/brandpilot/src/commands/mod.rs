@@ -68,6 +68,9 @@ pub fn show_settings(settings: &Settings) -> Result<ExitCode> {
             provider.api_key = Some("***".into());
         }
     }
+    for value in shown.telemetry.otlp_headers.values_mut() {
+        *value = "***".into();
+    }
     println!("{}", toml::to_string_pretty(&shown)?);
     Ok(ExitCode::SUCCESS)
 }
