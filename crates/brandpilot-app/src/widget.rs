@@ -153,6 +153,10 @@ impl Brandpilot {
         origin: Option<&str>,
     ) -> Result<PageWidget> {
         let not_found = || AppError::WidgetNotFound;
+        // A request from no web page (no Origin, or not one) is refused before any lookup.
+        let origin = origin.and_then(normal_origin).ok_or_else(|| {
+            AppError::Forbidden("the widget answers only on the brand's own web pages".into())
+        })?;
         if !public_key.starts_with(KEY_PREFIX) || public_key.len() > 100 {
             return Err(not_found());
         }
@@ -165,9 +169,6 @@ impl Brandpilot {
             return Err(not_found());
         }
         let config = WidgetConfig::from_record(&record);
-        let origin = origin.and_then(normal_origin).ok_or_else(|| {
-            AppError::Forbidden("the widget answers only on the brand's own web pages".into())
-        })?;
         if !config.allowed_origins.contains(&origin) {
             return Err(AppError::Forbidden(format!(
                 "the widget is not allowed on {origin}; the brand can add it to its widget's \

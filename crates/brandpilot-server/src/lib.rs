@@ -143,11 +143,11 @@ pub fn build_router(state: ServerState, extra: Router<ServerState>) -> Router {
         tokens: state.tokens.clone(),
     };
     let body_limit = settings.max_body_kb.max(1) * 1024;
-    let (routes, document) =
+    let (routes, widget, document) =
         openapi::routes_and_document(settings.max_upload_mb.max(1) * 1024 * 1024);
     // The widget's public routes answer pages on each brand's own origins, so they keep
     // their own CORS rules instead of the server-wide list.
-    let widget = routes::widget::public_routes()
+    let widget = widget
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(DefaultBodyLimit::max(body_limit));
     routes

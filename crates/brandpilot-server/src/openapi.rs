@@ -45,6 +45,7 @@ use utoipa_axum::routes;
         (name = "tickets", description = "Questions handed over to a person"),
         (name = "jobs", description = "Background work such as ingesting uploads"),
         (name = "studio", description = "Brand rules, validation and model-free repair of variants, SEO metadata, reel catalogs and A/B experiments"),
+        (name = "widget", description = "What the website widget calls from a brand's pages: by the widget's public key, from an allowed Origin, as an anonymous visitor"),
     )
 )]
 struct ApiDoc;
@@ -58,18 +59,29 @@ impl Modify for ApiKeyScheme {
             "api_key",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        // The widget's anonymous visitor session (`POST /api/v1/widget/sessions`).
+        components.add_security_scheme(
+            "visitor",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 
 /// The routes and the document they produce.
-pub(crate) fn routes_and_document(max_upload_bytes: usize) -> (Router<ServerState>, Document) {
+/// The API's routes, the widget's public routes (kept apart: they answer the brand's
+/// origins, not the server's CORS list) and the one document describing both.
+pub(crate) fn routes_and_document(
+    max_upload_bytes: usize,
+) -> (Router<ServerState>, Router<ServerState>, Document) {
     let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .merge(routes::api(max_upload_bytes))
         .split_for_parts();
+    let (widget, widget_document) = routes::widget::public_routes().split_for_parts();
+    document.merge(widget_document);
     declare_shared_responses(&mut document);
-    (router, document)
+    (router, widget, document)
 }
 
 /// Responses any authenticated operation can give, whatever its handler does: they come
@@ -130,7 +142,7 @@ fn declare_shared_responses(document: &mut Document) {
 
 /// The document as the server serves it (tests compare it with the committed copy).
 pub fn document() -> Document {
-    routes_and_document(0).1
+    routes_and_document(0).2
 }
 
 pub(crate) fn document_routes(document: Document) -> Router<ServerState> {

@@ -20,7 +20,7 @@ use axum::Json;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use brandpilot_app::Scope;
 use brandpilot_app::assistant::{EndUser, TurnInput};
 use brandpilot_app::widget::{PageWidget, WidgetChange, WidgetConfig, WidgetTheme};
@@ -183,19 +183,23 @@ pub(crate) async fn put_widget(
     Ok(Json(widget_out(config, &headers)))
 }
 
-/// The routes pages call, outside the OpenAPI document's authenticated API.
-pub(crate) fn public_routes() -> axum::Router<ServerState> {
-    axum::Router::new()
+/// The routes pages call, with their part of the OpenAPI document: they sit outside the
+/// server-wide CORS layer (each answers its brand's origins), and their preflights and the
+/// script itself are not API operations.
+pub(crate) fn public_routes() -> utoipa_axum::router::OpenApiRouter<ServerState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(config))
+        .routes(routes!(start_session))
+        .routes(routes!(chat))
+        .routes(routes!(conversation))
         .route("/widget.js", get(script))
-        .route("/api/v1/widget/config", get(config).options(preflight))
-        .route(
-            "/api/v1/widget/sessions",
-            post(start_session).options(preflight),
-        )
-        .route("/api/v1/widget/chat", post(chat).options(preflight))
+        .route("/api/v1/widget/config", axum::routing::options(preflight))
+        .route("/api/v1/widget/sessions", axum::routing::options(preflight))
+        .route("/api/v1/widget/chat", axum::routing::options(preflight))
         .route(
             "/api/v1/widget/conversations/{conversation_id}",
-            get(conversation).options(preflight),
+            axum::routing::options(preflight),
         )
 }
 
@@ -264,19 +268,32 @@ async fn page_widget(
     Ok(state.app.widget_for_page(key, origin).await?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct KeyQuery {
+    /// The widget's public key (`bpw_…`), from the script tag.
     key: String,
 }
 
-#[derive(Debug, Serialize)]
-struct PageConfig {
+/// What the widget shows before the first message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageConfig {
     brand: String,
     title: String,
     greeting: String,
-    theme: WidgetTheme,
+    theme: ThemeBody,
 }
 
+/// The page's widget settings: title, greeting and colours.
+#[utoipa::path(get, path = "/api/v1/widget/config", tag = "widget",
+    params(KeyQuery, OriginHeader),
+    responses(
+        (status = 200, description = "The widget's look", body = PageConfig),
+        (status = 400, body = ErrorResponse),
+        (status = 403, description = "The page's origin is not on the brand's list", body = ErrorResponse),
+        (status = 404, description = "No widget has this key, or it is turned off", body = ErrorResponse),
+        (status = 429, body = ErrorResponse),
+    ))]
 async fn config(
     State(state): State<ServerState>,
     headers: HeaderMap,
@@ -298,24 +315,50 @@ async fn config(
         brand: page.brand.name.clone(),
         title,
         greeting,
-        theme: page.config.theme,
+        theme: page.config.theme.into(),
     };
     Ok(for_origin(&page.origin, Json(body).into_response()))
 }
 
-#[derive(Debug, Deserialize)]
+/// The page's origin, which must be on the brand's list (browsers send it).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct OriginHeader {
+    /// `https://shop.example`: the page the widget runs on.
+    #[serde(rename = "Origin")]
+    #[param(rename = "Origin")]
+    origin: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SessionBody {
+pub struct SessionBody {
+    /// The widget's public key.
     key: String,
 }
 
-#[derive(Debug, Serialize)]
-struct SessionOut {
+/// An anonymous visitor's session: send `token` as `Authorization: Bearer <token>`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionOut {
     token: String,
     visitor_id: String,
+    /// Unix seconds.
     expires_at: i64,
 }
 
+/// Starts an anonymous visitor's session (limited per client address).
+#[utoipa::path(post, path = "/api/v1/widget/sessions", tag = "widget",
+    params(OriginHeader),
+    request_body = SessionBody,
+    responses(
+        (status = 201, description = "The visitor's session", body = SessionOut),
+        (status = 400, body = ErrorResponse),
+        (status = 403, description = "The page's origin is not on the brand's list", body = ErrorResponse),
+        (status = 404, description = "No widget has this key, or it is turned off", body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
+        (status = 429, body = ErrorResponse),
+    ))]
 async fn start_session(
     State(state): State<ServerState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -367,17 +410,23 @@ fn limited(state: &ServerState, key: &LimitKey, quota: Quota) -> Result<(), ApiE
     })
 }
 
+/// The visitor session token a request presents. Checked before anything else: a request
+/// without one is 401 whatever its origin or key (the widget always sends one).
+fn visitor_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::unauthenticated("start a visitor session first"))
+}
+
 /// The visitor a request's bearer token names, for this brand.
 fn visitor_of(
     state: &ServerState,
     headers: &HeaderMap,
     brand: BrandId,
 ) -> Result<Visitor, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::unauthenticated("start a visitor session first"))?;
+    let token = visitor_token(headers)?;
     state
         .visitors
         .check(token.trim(), brand, now_secs())
@@ -386,20 +435,40 @@ fn visitor_of(
         })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct WidgetChat {
+pub struct WidgetChat {
+    /// The widget's public key.
     key: String,
+    /// The visitor's message.
     message: String,
+    /// Continue this conversation of the visitor's (from an earlier answer).
     #[serde(default)]
     conversation_id: Option<i64>,
 }
 
+/// A visitor's message; the answer streams back as server-sent events, as
+/// `POST /api/v1/brands/{brand_id}/chat` with `stream` sends them.
+#[utoipa::path(post, path = "/api/v1/widget/chat", tag = "widget",
+    security(("visitor" = [])),
+    params(OriginHeader),
+    request_body = WidgetChat,
+    responses(
+        (status = 200, description = "The answer's events", body = super::assistant::AnswerEvent,
+            content_type = "text/event-stream"),
+        (status = 400, body = ErrorResponse),
+        (status = 401, description = "No visitor session, or not this brand's", body = ErrorResponse),
+        (status = 403, description = "The page's origin is not on the brand's list", body = ErrorResponse),
+        (status = 404, description = "No such widget, or not the visitor's conversation", body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
+        (status = 429, description = "Too many messages from this visitor", body = ErrorResponse),
+    ))]
 async fn chat(
     State(state): State<ServerState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<WidgetChat>,
 ) -> Result<Response, ApiError> {
+    visitor_token(&headers)?;
     let page = page_widget(&state, &body.key, &headers).await?;
     let origin = page.origin.clone();
     let outcome = async {
@@ -430,20 +499,46 @@ async fn chat(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ConversationQuery {
+    /// The widget's public key.
     key: String,
     /// Only messages after this one (for polling a person's reply).
     #[serde(default)]
     after: Option<i64>,
 }
 
+/// A visitor's conversation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WidgetConversation {
+    conversation_id: i64,
+    messages: Vec<super::assistant::MessageOut>,
+}
+
+/// The visitor's own conversation, or its messages after `after` (the widget polls it for
+/// a person's reply).
+#[utoipa::path(get, path = "/api/v1/widget/conversations/{conversation_id}", tag = "widget",
+    security(("visitor" = [])),
+    params(
+        ("conversation_id" = i64, Path, description = "The conversation's id"),
+        ConversationQuery, OriginHeader,
+    ),
+    responses(
+        (status = 200, description = "The messages", body = WidgetConversation),
+        (status = 400, body = ErrorResponse),
+        (status = 401, description = "No visitor session, or not this brand's", body = ErrorResponse),
+        (status = 403, description = "The page's origin is not on the brand's list", body = ErrorResponse),
+        (status = 404, description = "No such widget, or not the visitor's conversation", body = ErrorResponse),
+        (status = 429, body = ErrorResponse),
+    ))]
 async fn conversation(
     State(state): State<ServerState>,
     headers: HeaderMap,
     ApiPath(conversation_id): ApiPath<i64>,
     Query(query): Query<ConversationQuery>,
 ) -> Result<Response, ApiError> {
+    visitor_token(&headers)?;
     let page = page_widget(&state, &query.key, &headers).await?;
     let origin = page.origin.clone();
     let outcome = async {
@@ -465,8 +560,11 @@ async fn conversation(
             .map(Into::into)
             .collect();
         Ok::<_, ApiError>(
-            Json(serde_json::json!({ "conversation_id": conversation_id, "messages": messages }))
-                .into_response(),
+            Json(WidgetConversation {
+                conversation_id,
+                messages,
+            })
+            .into_response(),
         )
     }
     .await;

@@ -12,6 +12,13 @@ const PUBLIC: &[&str] = &[
     "/api/v1/auth/login",
     "/api/v1/auth/refresh",
     "/api/v1/auth/logout",
+    "/api/v1/widget/config",
+    "/api/v1/widget/sessions",
+];
+/// The widget's operations for an anonymous visitor: their session token, no scope.
+const VISITOR: &[&str] = &[
+    "/api/v1/widget/chat",
+    "/api/v1/widget/conversations/{conversation_id}",
 ];
 /// Operations for a signed-in person only (their own account): secured, without a scope.
 const SIGNED_IN: &[&str] = &[
@@ -93,6 +100,14 @@ async fn every_operation_is_public_or_names_exactly_one_known_scope() {
             "{path} is not versioned"
         );
         let operation = &document["paths"][&path][method.to_lowercase()];
+        if VISITOR.contains(&path.as_str()) {
+            assert_eq!(
+                operation["security"],
+                json!([{ "visitor": [] }]),
+                "{method} {path}"
+            );
+            continue;
+        }
         if SIGNED_IN.contains(&path.as_str()) {
             assert!(operation["security"].is_array(), "{method} {path}");
             assert!(scopes.is_empty(), "{method} {path}: {scopes:?}");

@@ -30,6 +30,12 @@ const PUBLIC: &[&str] = &[
     "/api/v1/auth/login",
     "/api/v1/auth/refresh",
     "/api/v1/auth/logout",
+    // The widget's: a page's origin and a visitor's session, not a workspace member;
+    // their isolation is tested in widget.rs.
+    "/api/v1/widget/config",
+    "/api/v1/widget/sessions",
+    "/api/v1/widget/chat",
+    "/api/v1/widget/conversations/{conversation_id}",
 ];
 
 /// What an operation's request carries.

@@ -192,6 +192,23 @@ async fn other_origins_unknown_keys_and_turned_off_widgets_get_nothing() {
         .unwrap();
     assert_error(response, 403, "forbidden").await;
     assert_error(session(&app, "bpw_unknown", SHOP).await, 404, "not_found").await;
+    // Not from a page, the key is not even looked up: unknown or not, 403.
+    let response = app
+        .client
+        .get(app.url("/api/v1/widget/config?key=bpw_unknown"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 403, "forbidden").await;
+    // A message without a visitor session is 401 before anything else is checked.
+    let response = app
+        .client
+        .post(app.url("/api/v1/widget/chat"))
+        .json(&json!({ "key": key, "message": "hello" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 401, "unauthenticated").await;
 
     // Turned off, the same key is unknown; rotated, the old key is.
     configure(
