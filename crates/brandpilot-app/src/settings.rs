@@ -227,6 +227,10 @@ pub struct AssistantSettings {
     /// Ask the model on the `classify` route when the rules cannot tell what a question is
     /// about (only when that model has at least `generative_min_capability`).
     pub classify_with_model: bool,
+    /// Let the model on the `summarize` route rewrite a conversation's rolling summary, in
+    /// a background job (only when that model has at least `generative_min_capability`;
+    /// otherwise, and until the job is done, the summary is folded without a model).
+    pub summarize_with_model: bool,
 }
 
 impl Default for AssistantSettings {
@@ -239,6 +243,7 @@ impl Default for AssistantSettings {
             generative_min_capability: 3,
             rephrase: false,
             classify_with_model: true,
+            summarize_with_model: true,
         }
     }
 }

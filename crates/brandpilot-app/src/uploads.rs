@@ -143,6 +143,9 @@ impl JobHandler for AppJobs {
             if job.kind == crate::webhooks::DELIVER {
                 return crate::webhooks::deliver(&app, job).await;
             }
+            if job.kind == crate::assistant::summary::SUMMARIZE {
+                return crate::assistant::summary::run_summary(&app, &llm, job).await;
+            }
             if job.kind == crate::web_sources::INGEST_URL {
                 return run_url(&app, job, &context).await;
             }

@@ -12,6 +12,7 @@
 mod draft;
 mod records;
 mod sources;
+pub(crate) mod summary;
 mod turn;
 
 pub use records::{ConversationRecordView, ConversationView, MessageView, TicketChange};

@@ -504,7 +504,8 @@ impl Brandpilot {
         Ok(ticket.id)
     }
 
-    /// Folds messages that left the memory window into the conversation's summary.
+    /// Folds messages that left the memory window into the conversation's summary, and
+    /// queues the model's rewrite of it when a capable model summarises (`summary.rs`).
     async fn remember(&self, brand: &Brand, conversation: &ConversationRecord) -> Result<()> {
         let recent = self
             .store
@@ -535,9 +536,21 @@ impl Brandpilot {
             &dropped,
             self.settings.assistant.summary_chars,
         );
-        self.store
-            .set_conversation_summary(brand.id, conversation.id, &summary, recent[start - 1].id)
+        let through = recent[start - 1].id;
+        let folded = self
+            .store
+            .set_conversation_summary(brand.id, conversation.id, &summary, through)
             .await?;
+        if folded && self.summarizes_with_model() {
+            self.queue_summary(
+                brand,
+                conversation.id,
+                &conversation.summary,
+                conversation.summarized_through,
+                through,
+            )
+            .await?;
+        }
         Ok(())
     }
 }

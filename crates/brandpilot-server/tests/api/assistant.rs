@@ -26,7 +26,7 @@ pub(crate) async fn brand_with_material(app: &TestApp) -> i64 {
     brand
 }
 
-async fn ask(app: &TestApp, brand: i64, body: Value) -> Value {
+pub(crate) async fn ask(app: &TestApp, brand: i64, body: Value) -> Value {
     app.post(&format!("/api/v1/brands/{brand}/chat"), &body)
         .json_ok()
         .await
@@ -490,6 +490,17 @@ async fn app_with_model_that_classifies(
     TestApp,
     brandpilot_testkit::openai_chat_server::OpenAiChatServer,
 ) {
+    app_with_hosted_model(move |settings| settings.assistant.classify_with_model = classify).await
+}
+
+/// An app whose every route is a capable hosted model (a fake OpenAI-compatible server),
+/// with `configure` applied to its settings too.
+pub(crate) async fn app_with_hosted_model(
+    configure: impl FnOnce(&mut brandpilot_app::Settings) + Send + 'static,
+) -> (
+    TestApp,
+    brandpilot_testkit::openai_chat_server::OpenAiChatServer,
+) {
     use brandpilot_app::settings::{ProviderKind, ProviderSettings};
     let server = brandpilot_testkit::openai_chat_server::OpenAiChatServer::start(
         brandpilot_testkit::openai_chat_server::OpenAiChatOptions::default(),
@@ -508,7 +519,7 @@ async fn app_with_model_that_classifies(
                     ..ProviderSettings::default()
                 },
             );
-            settings.assistant.classify_with_model = classify;
+            configure(settings);
         },
         brandpilot_server::ExtraRoutes::new(),
     )

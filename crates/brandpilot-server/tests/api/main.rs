@@ -16,6 +16,7 @@ mod headers;
 mod health;
 mod limits;
 mod members;
+mod memory;
 mod metrics;
 mod openapi;
 mod search;
