@@ -54,6 +54,12 @@ const MARKERS: &[(Language, &[&str])] = &[
         &[
             "the", "and", "is", "are", "what", "how", "can", "i", "my", "you", "to", "do", "does",
             "of", "a", "for", "with", "it", "when", "where", "why", "have", "get",
+            // Short posts and replies often have none of the above. These are common in
+            // English and not function words of the other languages here ("come" is also
+            // Italian's "how": a tie goes to English, and Italian's other words break it).
+            "our", "we", "your", "on", "at", "be", "will", "this", "that", "not", "if", "or",
+            "from", "by", "has", "just", "please", "hello", "hi", "thanks", "thank", "us", "about",
+            "would", "could", "which", "they", "their", "come", "new", "today",
         ],
     ),
     (
@@ -366,6 +372,31 @@ mod tests {
             ),
         ] {
             assert_eq!(detect(text), language, "{text}");
+        }
+    }
+
+    #[test]
+    fn short_english_posts_and_replies_are_english() {
+        for text in [
+            "Our roastery opens early on Saturdays. Come say hello.",
+            "New colours just landed. Link in bio!",
+            "Thanks, that helps.",
+            "Come see us at the market.",
+            "We ship from Lisbon.",
+            "Sold out again, sorry! Back on Friday.",
+        ] {
+            assert_eq!(detect(text), Language::En, "{text:?}");
+        }
+        // The other languages' short questions keep their language.
+        for (text, language) in [
+            ("Come posso avere un rimborso?", Language::It),
+            ("Ciao, dove è il mio corso?", Language::It),
+            ("Hoe kan ik mijn cursus pauzeren?", Language::Nl),
+            ("Wo ist mein Kurs?", Language::De),
+            ("Où est mon cours ?", Language::Fr),
+            ("Olá, onde está o meu curso?", Language::Pt),
+        ] {
+            assert_eq!(detect(text), language, "{text:?}");
         }
     }
 
