@@ -62,6 +62,30 @@ fn pdf_with_unknown_password_is_reported_encrypted() {
     assert!(error.to_string().contains("password"));
 }
 
+/// Found by the `pdf` fuzz target: a page whose content names a font its resources do not
+/// define (`/F1` against a mangled `/\xc6ont << /F0 … >>`) makes one of the parsers panic
+/// ("Font"). The extractor contains the panic and answers with what the other parser read,
+/// or a clean error.
+#[test]
+fn a_page_naming_a_font_it_lacks_is_contained_not_a_panic() {
+    let mut pdf = Vec::new();
+    pdf.extend_from_slice(
+        b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages \
+          /Kids [3 0 R] /Count 1 >>\nendobj\n3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox\x00[0 0 \
+          300 200] /Contents 4 0 R /Resources << /\xc6ont << /F0 5 0 R >> >> >>\nendobj\n4 0 obj\n\
+          << /Length 60 >>\nstream\nBT /F1 12 Tf 20 150 Td (Damaged parcels are refunded.) Tj ET\n\
+          endstream\nendobj\n5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\n\
+          endobj\nxref\n0 6\n0000000000 65535 f \n0000000009 00000 n \n0000000058 00000 n \n\
+          0000000115 00000 n \n0000000241 00000 n \n0000000351 00000 n \ntrailer\n<< /Size 5 /Root 1 \
+          0 R >>\nstartxref\n421\n%%EOF\n",
+    );
+    let outcome = std::panic::catch_unwind(|| extract("font.pdf", &pdf));
+    match outcome.expect("the extractor let a parser's panic out") {
+        Ok(document) => assert_eq!(document.kind, SourceKind::Pdf),
+        Err(error) => assert_eq!(error.fault(), FaultKind::User, "{error:?}"),
+    }
+}
+
 #[test]
 fn pdf_without_text_is_empty() {
     let error = extract("scan.pdf", &pdf_with_pages(&[&[]])).expect_err("no text in it");
