@@ -360,8 +360,14 @@ rm -rf "$run"
             if ready {
                 break;
             }
+            // A server that cannot start (no TLS in its build, a bad certificate) says FATAL
+            // and exits, while the shell around it lives on: fail now rather than at the
+            // deadline. The readiness probe's own "starting up" refusal is not that.
             let log = std::fs::read_to_string(run.join("postgres.log")).unwrap_or_default();
-            if log.contains("FATAL") {
+            if log
+                .lines()
+                .any(|line| line.contains("FATAL") && !line.contains("is starting up"))
+            {
                 panic!("PostgreSQL stopped at start-up:\n{log}");
             }
             if let Ok(Some(status)) = shell.try_wait() {
