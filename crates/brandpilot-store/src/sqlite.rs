@@ -119,6 +119,11 @@ pub(crate) const MIGRATIONS: &[MigrationFile] = &[
         "workspace_plans",
         include_str!("../migrations/sqlite/0017_workspace_plans.sql"),
     ),
+    (
+        18,
+        "embeddings_by_rowid",
+        include_str!("../migrations/sqlite/0018_embeddings_by_rowid.sql"),
+    ),
 ];
 
 fn migrator() -> sqlx::migrate::Migrator {
@@ -186,6 +191,9 @@ impl SqliteStore {
             // through a memory map instead cost more: 14.3 CPU s and twice the RSS, as the
             // growing file is remapped.)
             .pragma("cache_size", "-32768")
+            // Statement journals (multi-row inserts that may need a partial rollback) in
+            // memory instead of temporary files: 20k-chunk ingest 5.4 → 4.8 s.
+            .pragma("temp_store", "memory")
             .busy_timeout(Duration::from_secs(10));
         // Two processes opening a new database at once (a CLI beside a server, a test
         // watching a child) race twice: switching a new file to WAL needs an exclusive lock
@@ -779,6 +787,47 @@ mod migration_tests {
         .execute(&pool)
         .await;
         assert!(orphan.is_err());
+    }
+
+    /// The embedding cache's move to a rowid table keeps every cached vector, and its key
+    /// still refuses a second vector for the same model and text.
+    #[tokio::test]
+    async fn the_embeddings_migration_keeps_cached_vectors_and_their_key() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        migrator_up_to(MIGRATIONS, 17).run(&pool).await.unwrap();
+        sqlx::query(
+            "INSERT INTO embeddings (model, content_hash, vector)
+             VALUES ('m', x'01', x'0000803f'), ('m', x'02', x'00000040'),
+                    ('other', x'01', x'00004040')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        migrator().run(&pool).await.unwrap();
+        let rows: Vec<(String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT model, content_hash, vector FROM embeddings ORDER BY model, content_hash",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            rows,
+            [
+                ("m".to_owned(), vec![1], vec![0, 0, 0x80, 0x3f]),
+                ("m".to_owned(), vec![2], vec![0, 0, 0, 0x40]),
+                ("other".to_owned(), vec![1], vec![0, 0, 0x40, 0x40]),
+            ]
+        );
+        let duplicate = sqlx::query(
+            "INSERT INTO embeddings (model, content_hash, vector) VALUES ('m', x'01', x'00')",
+        )
+        .execute(&pool)
+        .await;
+        assert!(duplicate.is_err());
     }
 
     #[test]
