@@ -5,19 +5,20 @@
 use crate::{Brandpilot, Result, blocking};
 use brandpilot_core::ContentHash;
 use brandpilot_store::{Brand, NewChunk};
+use std::collections::HashMap;
 
 impl Brandpilot {
-    /// Embeds the chunks whose text has no cached embedding for the current model; returns
-    /// how many were embedded and their tokens.
-    pub(crate) async fn ensure_embeddings(&self, chunks: &[&NewChunk]) -> Result<(usize, u64)> {
+    /// Embeds the chunks whose text has no cached embedding for the current model. Returns
+    /// every chunk's vector (cached or new), how many were embedded and their tokens.
+    pub(crate) async fn ensure_embeddings(&self, chunks: &[&NewChunk]) -> Result<GroupEmbeddings> {
         let model = self.embedder.model_id().to_owned();
         let hashes: Vec<ContentHash> = chunks.iter().map(|c| c.content_hash).collect();
-        let cached = self.store.cached_embeddings(&model, &hashes).await?;
+        let mut vectors = self.store.cached_embeddings(&model, &hashes).await?;
         let mut seen = std::collections::HashSet::new();
         let missing: Vec<&NewChunk> = chunks
             .iter()
             .copied()
-            .filter(|chunk| !cached.contains_key(&chunk.content_hash))
+            .filter(|chunk| !vectors.contains_key(&chunk.content_hash))
             .filter(|chunk| seen.insert(chunk.content_hash))
             .collect();
         let tokens = missing.iter().map(|c| u64::from(c.token_count)).sum();
@@ -25,7 +26,14 @@ impl Brandpilot {
             .iter()
             .map(|chunk| (chunk.content_hash, chunk.text.clone()))
             .collect();
-        Ok((self.embed_and_cache(texts).await?, tokens))
+        let embedded = self.embed_and_cache(texts).await?;
+        let count = embedded.len();
+        vectors.extend(embedded);
+        Ok(GroupEmbeddings {
+            vectors,
+            embedded: count,
+            tokens,
+        })
     }
 
     /// Records the tokens a group embedded as a model call of the brand (route `embed`), so
@@ -47,12 +55,15 @@ impl Brandpilot {
         }
     }
 
-    /// Embeds texts in batches and stores the vectors under their content hashes.
-    pub(crate) async fn embed_and_cache(&self, texts: Vec<(ContentHash, String)>) -> Result<usize> {
+    /// Embeds texts in batches and stores the vectors under their content hashes; returns
+    /// them.
+    pub(crate) async fn embed_and_cache(
+        &self,
+        texts: Vec<(ContentHash, String)>,
+    ) -> Result<Vec<(ContentHash, Vec<f32>)>> {
         if texts.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
-        let count = texts.len();
         let embedder = self.embedder.clone();
         let batch = self.settings.embedder.batch_size.max(1);
         let rows = blocking(move || {
@@ -68,6 +79,16 @@ impl Brandpilot {
         self.store
             .put_embeddings(self.embedder.model_id(), &rows)
             .await?;
-        Ok(count)
+        Ok(rows)
     }
+}
+
+/// The embeddings of one group of chunks.
+pub(crate) struct GroupEmbeddings {
+    /// Every chunk's vector by content hash, from the cache or just embedded.
+    pub vectors: HashMap<ContentHash, Vec<f32>>,
+    /// How many texts had to be embedded (cache misses).
+    pub embedded: usize,
+    /// Their tokens, for usage and credits.
+    pub tokens: u64,
 }

@@ -8,13 +8,18 @@
 //! tokenizer, budget), so changing those re-chunks on the next run. Failures are recorded per
 //! source and the batch continues.
 
+use crate::handoff::Handoff;
 use crate::sync::Durability;
 use crate::{AppError, Brandpilot, Result, blocking};
 use brandpilot_core::{ContentHash, SourceKind};
 use brandpilot_extract::{Block, ExtractedDocument, detect_kind};
+use brandpilot_index::IndexedChunk;
 use brandpilot_knowledge::chunk::chunk_blocks;
-use brandpilot_store::{Brand, JobStatus, NewChunk, NewSource, SourceUpdate, SourceWrite};
+use brandpilot_store::{
+    Brand, JobStatus, NewChunk, NewSource, SourceUpdate, SourceWrite, WrittenSource,
+};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tokio::sync::watch;
@@ -94,6 +99,9 @@ pub struct TextDocument {
 const TEXTS_PER_GROUP: usize = 64;
 /// Files are larger and slower to extract; smaller groups keep progress moving.
 const FILES_PER_GROUP: usize = 16;
+/// Stored chunks an ingestion holds in memory for its index follower (about 2.5 KB each
+/// at 384 dimensions); beyond it, the follower reads them back from the store.
+const HANDOFF_CAPACITY: usize = 8_192;
 
 type Extraction = Box<dyn FnOnce() -> Result<ExtractedDocument> + Send>;
 
@@ -111,6 +119,47 @@ struct PreparedSource {
 }
 
 type SourceResult = Result<(FileOutcome, usize)>;
+
+/// What storing one group gave: each input's result, and the chunks it stored as the
+/// indexes take them, for the ingestion's [`Handoff`].
+pub(crate) struct StoredGroup {
+    pub results: Vec<SourceResult>,
+    pub indexed: Vec<IndexedChunk>,
+}
+
+/// Each source's chunks with the ids the store gave them, its title and tags as stored, and
+/// their vectors. Empty when any vector is missing: the follower then reads the group from
+/// the store, which embeds what lacks a vector.
+fn indexed_chunks(
+    brand: &Brand,
+    writes: Vec<SourceWrite>,
+    written: &[WrittenSource],
+    vectors: &HashMap<ContentHash, Vec<f32>>,
+) -> Vec<IndexedChunk> {
+    let mut indexed = Vec::new();
+    for (write, stored) in writes.into_iter().zip(written) {
+        if stored.chunks.len() != write.chunks.len() {
+            continue; // A version superseded within the group: nothing of it was stored.
+        }
+        for (chunk, id) in write.chunks.into_iter().zip(&stored.chunks) {
+            let Some(vector) = vectors.get(&chunk.content_hash) else {
+                return Vec::new();
+            };
+            indexed.push(IndexedChunk {
+                chunk_id: *id,
+                brand: brand.id,
+                source: stored.id,
+                tags: write.update.tags.clone(),
+                title: write.update.title.clone(),
+                heading_path: chunk.locator.heading_path,
+                text: chunk.text,
+                vector: vector.clone(),
+            });
+        }
+    }
+    indexed.sort_by_key(|chunk| chunk.chunk_id.0);
+    indexed
+}
 
 impl Brandpilot {
     /// Ingests files and directories (recursively) into `brand`.
@@ -135,6 +184,7 @@ impl Brandpilot {
         observer.started(files.len());
         let mut report = IngestReport::default();
         let (stored_chunks, progress) = tokio::sync::watch::channel(0usize);
+        let handoff = Handoff::new(HANDOFF_CAPACITY);
         let pipeline = async {
             let mut done = 0;
             for group in files.chunks(FILES_PER_GROUP) {
@@ -162,7 +212,9 @@ impl Brandpilot {
                         Err(error) => results.push(Some(Err(error))),
                     }
                 }
-                let mut stored = self.store_sources(brand, pending, tags).await?.into_iter();
+                let stored = self.store_sources(brand, pending, tags).await?;
+                handoff.offer(stored.indexed);
+                let mut stored = stored.results.into_iter();
                 let mut chunks = 0;
                 for (origin, result) in origins.iter().zip(results) {
                     let result = match result {
@@ -188,7 +240,7 @@ impl Brandpilot {
             drop(stored_chunks);
             Ok::<Instant, AppError>(Instant::now())
         };
-        let (piped, followed) = tokio::join!(pipeline, self.follow_ingestion(progress));
+        let (piped, followed) = tokio::join!(pipeline, self.follow_ingestion(progress, &handoff));
         let last_stored = piped?;
         report.index_overlapped_seconds += followed?;
         self.finish_sync(&mut report, last_stored).await?;
@@ -296,14 +348,16 @@ impl Brandpilot {
         observer.started(sources.len());
         let mut report = IngestReport::default();
         let (stored_chunks, progress) = tokio::sync::watch::channel(0usize);
+        let handoff = Handoff::new(HANDOFF_CAPACITY);
         let pipeline = async {
             let mut sources = sources.into_iter().peekable();
             while sources.peek().is_some() && !stored_chunks.is_closed() {
                 let (origins, pending): (Vec<String>, Vec<PendingSource>) =
                     sources.by_ref().take(group_size).unzip();
-                let results = self.store_sources(brand, pending, tags).await?;
+                let group = self.store_sources(brand, pending, tags).await?;
+                handoff.offer(group.indexed);
                 let mut chunks = 0;
-                for (origin, result) in origins.iter().zip(results) {
+                for (origin, result) in origins.iter().zip(group.results) {
                     chunks += record_outcome(&mut report, origin, result, observer);
                 }
                 stored_chunks.send_modify(|total| *total += chunks);
@@ -311,7 +365,7 @@ impl Brandpilot {
             drop(stored_chunks);
             Ok::<Instant, AppError>(Instant::now())
         };
-        let (piped, followed) = tokio::join!(pipeline, self.follow_ingestion(progress));
+        let (piped, followed) = tokio::join!(pipeline, self.follow_ingestion(progress, &handoff));
         let last_stored = piped?;
         report.index_overlapped_seconds += followed?;
         self.finish_sync(&mut report, last_stored).await?;
@@ -336,7 +390,11 @@ impl Brandpilot {
     /// once the ingestion has dropped its sender and the last round is done; the caller's
     /// durable sync then has only the tail left. Dropping the receiver on failure tells the
     /// ingestion to stop.
-    async fn follow_ingestion(&self, mut stored_chunks: watch::Receiver<usize>) -> Result<f64> {
+    async fn follow_ingestion(
+        &self,
+        mut stored_chunks: watch::Receiver<usize>,
+        handoff: &Handoff,
+    ) -> Result<f64> {
         let every = self.settings.ingest.sync_every_chunks;
         let mut committed_at = 0;
         let mut busy = 0.0;
@@ -349,7 +407,7 @@ impl Brandpilot {
                 Durability::Deferred
             };
             let started = Instant::now();
-            self.sync_indexes_with(durability).await?;
+            self.sync_indexes_from(durability, Some(handoff)).await?;
             busy += started.elapsed().as_secs_f64();
         }
         Ok(busy)
@@ -381,13 +439,14 @@ impl Brandpilot {
     /// The shared path of every source, a group at a time: skip the unchanged, extract and
     /// chunk the rest, embed what the cache lacks, and write all of them in one transaction.
     /// Returns, per input and in order, the outcome and how many chunks had to be embedded
-    /// (cache misses). A source's failure is its own result; a store failure is the group's.
+    /// (cache misses), and the stored chunks ready for the indexes. A source's failure is
+    /// its own result; a store failure is the group's.
     pub(crate) async fn store_sources(
         &self,
         brand: &Brand,
         pending: Vec<PendingSource>,
         tags: &[String],
-    ) -> Result<Vec<SourceResult>> {
+    ) -> Result<StoredGroup> {
         let mut tags = tags.to_vec();
         tags.sort();
         tags.dedup();
@@ -486,21 +545,24 @@ impl Brandpilot {
         let all: Vec<&NewChunk> = prepared.iter().flat_map(|p| &p.write.chunks).collect();
         let mut embedded = vec![0; prepared.len()];
         let mut embedded_tokens = 0;
+        let mut vectors = HashMap::new();
         match self.ensure_embeddings(&all).await {
-            Ok((count, tokens)) => {
+            Ok(group) => {
                 if let Some(first) = embedded.first_mut() {
-                    *first = count;
+                    *first = group.embedded;
                 }
-                embedded_tokens = tokens;
+                embedded_tokens = group.tokens;
+                vectors = group.vectors;
             }
             Err(_) => {
                 let mut kept = Vec::with_capacity(prepared.len());
                 for source in prepared {
                     let chunks: Vec<&NewChunk> = source.write.chunks.iter().collect();
                     match self.ensure_embeddings(&chunks).await {
-                        Ok((count, tokens)) => {
-                            embedded[kept.len()] = count;
-                            embedded_tokens += tokens;
+                        Ok(group) => {
+                            embedded[kept.len()] = group.embedded;
+                            embedded_tokens += group.tokens;
+                            vectors.extend(group.vectors);
                             kept.push(source);
                         }
                         Err(error) => {
@@ -513,24 +575,33 @@ impl Brandpilot {
                 prepared = kept;
             }
         }
-        let writes: Vec<SourceWrite> = prepared.iter().map(|p| p.write.clone()).collect();
-        self.store.write_sources(brand.id, &writes).await?;
+        let (placed, writes): (Vec<(usize, bool)>, Vec<SourceWrite>) = prepared
+            .into_iter()
+            .map(|p| ((p.position, p.existed), p.write))
+            .unzip();
+        let written = self.store.write_sources(brand.id, &writes).await?;
         self.record_embedding_usage(brand, embedded_tokens).await;
-        for (source, embedded) in prepared.iter().zip(embedded) {
-            let chunks = source.write.chunks.len();
-            let outcome = if source.existed {
+        for ((position, existed), (write, embedded)) in
+            placed.into_iter().zip(writes.iter().zip(embedded))
+        {
+            let chunks = write.chunks.len();
+            let outcome = if existed {
                 FileOutcome::Updated { chunks }
             } else {
                 FileOutcome::Added { chunks }
             };
-            results[source.position] = Some(Ok((outcome, embedded)));
+            results[position] = Some(Ok((outcome, embedded)));
         }
-        Ok(results
+        let results = results
             .into_iter()
             .map(|result| {
                 result.unwrap_or_else(|| Err(AppError::Task("a source lost its outcome".into())))
             })
-            .collect())
+            .collect();
+        Ok(StoredGroup {
+            results,
+            indexed: indexed_chunks(brand, writes, &written, &vectors),
+        })
     }
 
     /// Records a source's failure with its reason. Chunks from an earlier successful

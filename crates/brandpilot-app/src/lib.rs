@@ -19,6 +19,7 @@ mod error;
 pub mod eval;
 pub mod eval_answers;
 pub mod experiments;
+mod handoff;
 mod ingest;
 pub mod llm;
 pub mod llm_cache;

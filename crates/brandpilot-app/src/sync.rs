@@ -8,10 +8,12 @@
 //! watermark after a crash (SIGKILL mid-sync included) gives the same index; and since the
 //! store is the source of truth, `reindex` can always start from nothing.
 
+use crate::handoff::Handoff;
 use crate::{Brandpilot, Result, blocking};
 use brandpilot_core::{ChunkId, ContentHash};
 use brandpilot_index::{IndexedChunk, Watermark};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Chunks read from the store per round trip.
@@ -73,6 +75,16 @@ impl Brandpilot {
     }
 
     pub(crate) async fn sync_indexes_with(&self, durability: Durability) -> Result<SyncReport> {
+        self.sync_indexes_from(durability, None).await
+    }
+
+    /// Syncs, taking what it can from `handoff` (chunks an ingestion just stored, still in
+    /// memory) and reading the rest from the store.
+    pub(crate) async fn sync_indexes_from(
+        &self,
+        durability: Durability,
+        handoff: Option<&Handoff>,
+    ) -> Result<SyncReport> {
         let _one_sync_at_a_time = self.sync_lock.lock().await;
         let marks = self.store.index_high_marks().await?;
         let target = Watermark {
@@ -85,56 +97,47 @@ impl Brandpilot {
         if bm25_mark == target && vector_mark == target {
             return self.make_durable(durability, target).await.map(|()| report);
         }
-        let model = self.embedder.model_id().to_owned();
         let mut after = ChunkId(bm25_mark.last_chunk.min(vector_mark.last_chunk));
         loop {
-            let mut page = self
-                .store
-                .chunks_after(after, marks.last_chunk, &model, PAGE)
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            // Chunks stored under another embedder (the model changed) are embedded now.
-            let missing: Vec<(ContentHash, String)> = page
-                .iter()
-                .filter(|chunk| chunk.vector.is_none())
-                .map(|chunk| (chunk.content_hash, chunk.text.clone()))
-                .collect();
-            if !missing.is_empty() {
-                report.embedded += self.embed_and_cache(missing).await?;
-                let hashes: Vec<ContentHash> = page.iter().map(|c| c.content_hash).collect();
-                let vectors = self.store.cached_embeddings(&model, &hashes).await?;
-                for chunk in &mut page {
-                    chunk.vector = vectors.get(&chunk.content_hash).cloned();
+            let handed = handoff.map_or_else(Vec::new, |h| {
+                h.take_run(after, marks.last_chunk, PAGE as usize)
+            });
+            let chunks = if handed.is_empty() {
+                // Read from the store, stopping where the handoff's chunks begin.
+                let up_to = handoff
+                    .and_then(|h| h.first_after(after))
+                    .map_or(marks.last_chunk, |first| {
+                        ChunkId((first.0 - 1).min(marks.last_chunk.0))
+                    });
+                if up_to.0 <= after.0 {
+                    break;
                 }
-            }
-            let chunks: Vec<IndexedChunk> = page
-                .into_iter()
-                .map(|chunk| IndexedChunk {
-                    chunk_id: chunk.id,
-                    brand: chunk.brand,
-                    source: chunk.source,
-                    tags: chunk.tags,
-                    title: chunk.source_title,
-                    heading_path: chunk.heading_path,
-                    text: chunk.text,
-                    vector: chunk.vector.unwrap_or_default(),
-                })
-                .collect();
+                let page = self.chunks_to_index(after, up_to, &mut report).await?;
+                if page.is_empty() {
+                    // Nothing is stored up to `up_to`: the handoff's chunks continue from it.
+                    if up_to.0 < marks.last_chunk.0 {
+                        after = up_to;
+                        continue;
+                    }
+                    break;
+                }
+                page
+            } else {
+                handed
+            };
+            let Some(last) = chunks.last() else { break };
+            after = last.chunk_id;
             report.upserted += chunks.len();
             let retriever = self.retriever.clone();
             blocking(move || {
-                let bm25: Vec<IndexedChunk> = chunks
-                    .iter()
-                    .filter(|c| c.chunk_id.0 > bm25_mark.last_chunk)
-                    .cloned()
-                    .collect();
-                retriever.bm25.upsert(&bm25)?;
-                let vectors: Vec<IndexedChunk> = chunks
-                    .into_iter()
-                    .filter(|c| c.chunk_id.0 > vector_mark.last_chunk)
-                    .collect();
-                retriever.vectors.upsert(&vectors)?;
+                // Chunks come in id order; each index takes those above its own mark.
+                let above = |mark: i64| chunks.partition_point(|c| c.chunk_id.0 <= mark);
+                retriever
+                    .bm25
+                    .upsert(&chunks[above(bm25_mark.last_chunk)..])?;
+                retriever
+                    .vectors
+                    .upsert(&chunks[above(vector_mark.last_chunk)..])?;
                 Ok(())
             })
             .await?;
@@ -160,6 +163,46 @@ impl Brandpilot {
         })
         .await?;
         Ok(report)
+    }
+
+    /// The stored chunks in `(after, up_to]`, a page at a time, with their vectors; chunks
+    /// stored under another embedder (the model changed) are embedded now.
+    async fn chunks_to_index(
+        &self,
+        after: ChunkId,
+        up_to: ChunkId,
+        report: &mut SyncReport,
+    ) -> Result<Vec<IndexedChunk>> {
+        let model = self.embedder.model_id().to_owned();
+        let mut page = self.store.chunks_after(after, up_to, &model, PAGE).await?;
+        let missing: Vec<(ContentHash, String)> = page
+            .iter()
+            .filter(|chunk| chunk.vector.is_none())
+            .map(|chunk| (chunk.content_hash, chunk.text.clone()))
+            .collect();
+        if !missing.is_empty() {
+            let embedded: HashMap<ContentHash, Vec<f32>> =
+                self.embed_and_cache(missing).await?.into_iter().collect();
+            report.embedded += embedded.len();
+            for chunk in &mut page {
+                if chunk.vector.is_none() {
+                    chunk.vector = embedded.get(&chunk.content_hash).cloned();
+                }
+            }
+        }
+        Ok(page
+            .into_iter()
+            .map(|chunk| IndexedChunk {
+                chunk_id: chunk.id,
+                brand: chunk.brand,
+                source: chunk.source,
+                tags: chunk.tags,
+                title: chunk.source_title,
+                heading_path: chunk.heading_path,
+                text: chunk.text,
+                vector: chunk.vector.unwrap_or_default(),
+            })
+            .collect())
     }
 
     /// Commits whichever index is durable only up to an older mark than `target`, when
@@ -338,12 +381,71 @@ mod tests {
         brand: &brandpilot_store::Brand,
         range: std::ops::Range<usize>,
     ) {
+        stored_group(app, brand, range).await;
+    }
+
+    async fn stored_group(
+        app: &Brandpilot,
+        brand: &brandpilot_store::Brand,
+        range: std::ops::Range<usize>,
+    ) -> Vec<IndexedChunk> {
         let pending = documents(range)
             .into_iter()
             .map(crate::ingest::pending_text)
             .collect();
-        for result in app.store_sources(brand, pending, &[]).await.unwrap() {
+        let group = app.store_sources(brand, pending, &[]).await.unwrap();
+        for result in group.results {
             result.unwrap();
+        }
+        group.indexed
+    }
+
+    /// An ingestion hands its stored chunks to the follower in memory, but the follower
+    /// takes them only where they continue its mark without a gap: chunks stored in between
+    /// by another writer (or dropped from a full queue) are read from the store, and the
+    /// handed chunks after them are still taken from memory.
+    #[tokio::test]
+    async fn a_sync_takes_handed_chunks_and_reads_the_gap_between_them_from_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = open(dir.path(), 1_000_000).await;
+        let brand = app.brand("acme", true).await.unwrap();
+        // Marked so a search shows which copy the index took: the handed or the stored.
+        let handed = |mut chunks: Vec<IndexedChunk>, mark: &str| {
+            for chunk in &mut chunks {
+                chunk.text = format!("{} {mark}", chunk.text);
+            }
+            chunks
+        };
+        let handoff = Handoff::new(100);
+        let first = stored_group(&app, &brand, 0..5).await;
+        handoff.offer(handed(first, "handedfirst"));
+        stored_group(&app, &brand, 5..9).await; // another writer's, not handed
+        let last = stored_group(&app, &brand, 9..12).await;
+        handoff.offer(handed(last, "handedlast"));
+
+        let report = app
+            .sync_indexes_from(Durability::Durable, Some(&handoff))
+            .await
+            .unwrap();
+        assert_eq!(report.upserted, 12);
+        assert_eq!(app.retriever.bm25.len(), 12);
+        assert_eq!(app.retriever.vectors.len().unwrap(), 12);
+        assert_eq!(
+            app.retriever.bm25.watermark().unwrap(),
+            store_marks(&app).await
+        );
+        for word in ["handedfirst", "marker6", "handedlast"] {
+            let filter = SearchFilter::brand(brand.id);
+            let (hits, _) = app
+                .retriever
+                .search_embedded(word, None, &filter, 20, SearchMode::Bm25)
+                .unwrap();
+            let expected = match word {
+                "handedfirst" => 5,
+                "marker6" => 1,
+                _ => 3,
+            };
+            assert_eq!(hits.len(), expected, "{word}");
         }
     }
 }

@@ -30,7 +30,7 @@ pub use records::{
     NewLlmCall, NewMessage, NewSource, NewTicket, NewUser, NewWebhook, QueueStats, RefreshRotation,
     SourceRecord, SourceUpdate, SourceWrite, StoredChunk, StoredLlmCall, TicketRecord,
     TicketUpdate, Upload, UsageGroup, UsageQuery, UsageRow, User, UserCredentials, WebhookRecord,
-    WidgetRecord, WorkspaceRecord,
+    WidgetRecord, WorkspaceRecord, WrittenSource,
 };
 
 use brandpilot_core::{BrandId, ChunkId, ContentHash, JobId, SourceId, UserId, WorkspaceId};
@@ -361,7 +361,7 @@ impl Store {
         &self,
         brand: BrandId,
         writes: &[SourceWrite],
-    ) -> Result<Vec<SourceId>> {
+    ) -> Result<Vec<WrittenSource>> {
         dispatch!(self, s => s.write_sources(brand, writes).await)
     }
 

@@ -232,7 +232,7 @@ impl PostgresStore {
         &self,
         brand: BrandId,
         writes: &[SourceWrite],
-    ) -> Result<Vec<SourceId>> {
+    ) -> Result<Vec<WrittenSource>> {
         let mut tx = self.pool.begin().await?;
         // Inserts and deletes chunks: first the lock that keeps ids in commit order.
         lock_chunk_writers(&mut tx).await?;
@@ -242,9 +242,13 @@ impl PostgresStore {
             .zip(writes)
             .map(|(id, write)| (id.0, write.chunks.as_slice()))
             .collect();
-        replace_source_chunks(&mut tx, brand.0, &sources).await?;
+        let chunks = replace_source_chunks(&mut tx, brand.0, &sources).await?;
         tx.commit().await?;
-        Ok(ids)
+        Ok(ids
+            .into_iter()
+            .zip(chunks)
+            .map(|(id, chunks)| WrittenSource { id, chunks })
+            .collect())
     }
 
     pub async fn get_source(&self, brand: BrandId, id: SourceId) -> Result<Option<SourceRecord>> {
@@ -292,7 +296,9 @@ impl PostgresStore {
             .fetch_one(&mut *tx)
             .await?
             .try_get("brand_id")?;
-        let ids = replace_source_chunks(&mut tx, brand, &[(source.0, chunks)]).await?;
+        let ids = replace_source_chunks(&mut tx, brand, &[(source.0, chunks)])
+            .await?
+            .concat();
         sqlx::query(
             "UPDATE sources SET kind = $1, title = $2, tags = $3, content_hash = $4,
                     byte_size = $5, status = 'ready', error = NULL, chunk_count = $6,
@@ -607,7 +613,7 @@ async fn replace_source_chunks(
     connection: &mut PgConnection,
     brand: i64,
     sources: &[(i64, &[NewChunk])],
-) -> Result<Vec<ChunkId>> {
+) -> Result<Vec<Vec<ChunkId>>> {
     let mut latest: HashMap<i64, usize> = HashMap::with_capacity(sources.len());
     for (position, (source, _)) in sources.iter().enumerate() {
         latest.insert(*source, position);
@@ -628,7 +634,7 @@ async fn replace_source_chunks(
             rows.push((*source, ordinal as i64, chunk));
         }
     }
-    let mut ids = Vec::with_capacity(rows.len());
+    let mut ids: Vec<ChunkId> = Vec::with_capacity(rows.len());
     for batch in rows.chunks(ROWS_PER_STATEMENT) {
         let source_ids: Vec<i64> = batch.iter().map(|(source, _, _)| *source).collect();
         let ordinals: Vec<i64> = batch.iter().map(|(_, ordinal, _)| *ordinal).collect();
@@ -673,7 +679,19 @@ async fn replace_source_chunks(
         batch_ids.sort_unstable_by_key(|id| id.0);
         ids.extend(batch_ids);
     }
-    Ok(ids)
+    // The ids follow the rows, which follow the sources: cut them back per source.
+    let mut ids = ids.into_iter();
+    Ok(sources
+        .iter()
+        .enumerate()
+        .map(|(position, (source, chunks))| {
+            if latest.get(source) == Some(&position) {
+                ids.by_ref().take(chunks.len()).collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -67,6 +67,15 @@ pub struct NewChunk {
     pub locator: ChunkLocator,
 }
 
+/// What writing one source stored: its id and its chunks' ids, in the chunks' order. A
+/// source written twice in one call keeps only its last version; the earlier ones get no
+/// chunk ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenSource {
+    pub id: SourceId,
+    pub chunks: Vec<ChunkId>,
+}
+
 /// A chunk with what the search indexes need about it.
 #[derive(Debug, Clone)]
 pub struct ChunkForIndex {

@@ -273,7 +273,7 @@ impl SqliteStore {
         &self,
         brand: BrandId,
         writes: &[SourceWrite],
-    ) -> Result<Vec<SourceId>> {
+    ) -> Result<Vec<WrittenSource>> {
         let mut tx = self.pool.begin().await?;
         let ids = upsert_ready_sources(&mut tx, brand.0, writes).await?;
         let sources: Vec<(i64, &[NewChunk])> = ids
@@ -281,9 +281,13 @@ impl SqliteStore {
             .zip(writes)
             .map(|(id, write)| (id.0, write.chunks.as_slice()))
             .collect();
-        replace_source_chunks(&mut tx, brand.0, &sources).await?;
+        let chunks = replace_source_chunks(&mut tx, brand.0, &sources).await?;
         tx.commit().await?;
-        Ok(ids)
+        Ok(ids
+            .into_iter()
+            .zip(chunks)
+            .map(|(id, chunks)| WrittenSource { id, chunks })
+            .collect())
     }
 
     pub async fn get_source(&self, brand: BrandId, id: SourceId) -> Result<Option<SourceRecord>> {
@@ -331,7 +335,9 @@ impl SqliteStore {
             .fetch_one(&mut *tx)
             .await?
             .try_get("brand_id")?;
-        let ids = replace_source_chunks(&mut tx, brand, &[(source.0, chunks)]).await?;
+        let ids = replace_source_chunks(&mut tx, brand, &[(source.0, chunks)])
+            .await?
+            .concat();
         sqlx::query(
             "UPDATE sources SET kind = ?, title = ?, tags = ?, content_hash = ?, byte_size = ?,
                     status = 'ready', error = NULL, chunk_count = ?, updated_at = ?
@@ -632,7 +638,7 @@ async fn replace_source_chunks(
     connection: &mut sqlx::SqliteConnection,
     brand: i64,
     sources: &[(i64, &[NewChunk])],
-) -> Result<Vec<ChunkId>> {
+) -> Result<Vec<Vec<ChunkId>>> {
     let mut latest: HashMap<i64, usize> = HashMap::with_capacity(sources.len());
     for (position, (source, _)) in sources.iter().enumerate() {
         latest.insert(*source, position);
@@ -662,7 +668,7 @@ async fn replace_source_chunks(
             ]));
         }
     }
-    let mut ids = Vec::with_capacity(rows.len());
+    let mut ids: Vec<ChunkId> = Vec::with_capacity(rows.len());
     for batch in rows.chunks(ROWS_PER_STATEMENT) {
         // json_each yields the array in order and AUTOINCREMENT numbers rows in insertion
         // order, but RETURNING's order is unspecified: sorting the ids restores it.
@@ -683,7 +689,19 @@ async fn replace_source_chunks(
         batch_ids.sort_unstable_by_key(|id| id.0);
         ids.extend(batch_ids);
     }
-    Ok(ids)
+    // The ids follow the rows, which follow the sources: cut them back per source.
+    let mut ids = ids.into_iter();
+    Ok(sources
+        .iter()
+        .enumerate()
+        .map(|(position, (source, chunks))| {
+            if latest.get(source) == Some(&position) {
+                ids.by_ref().take(chunks.len()).collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect())
 }
 
 pub(super) fn json_array(items: &[String]) -> String {

@@ -37,7 +37,7 @@ mod tickets;
 #[path = "store/tls.rs"]
 mod tls;
 
-use brandpilot_core::{ChunkId, ChunkLocator, ContentHash, SourceKind, SourceStatus};
+use brandpilot_core::{ChunkId, ChunkLocator, ContentHash, SourceId, SourceKind, SourceStatus};
 use brandpilot_store::{JobStatus, NewChunk, NewSource, SourceUpdate, SourceWrite, Store};
 use brandpilot_testkit::{TestDatabase, backend_tests};
 
@@ -333,7 +333,7 @@ backend_tests! {
             .write_sources(acme.id, &[write("/a.txt", "a2", &["delta"])])
             .await
             .unwrap();
-        assert_eq!(again[0], ids[0]);
+        assert_eq!(again[0].id, ids[0].id);
 
         let origins = vec![
             "/a.txt".to_owned(),
@@ -387,13 +387,18 @@ backend_tests! {
             update: update("v0-again"),
             chunks: vec![chunk("replacement \"quoted\" text")],
         });
-        let ids = store.write_sources(brand.id, &writes).await.unwrap();
-        assert_eq!(ids.len(), writes.len());
+        let written = store.write_sources(brand.id, &writes).await.unwrap();
+        assert_eq!(written.len(), writes.len());
+        let ids: Vec<_> = written.iter().map(|w| w.id).collect();
         assert_eq!(ids[0], ids[600]);
         assert_eq!(
             ids.iter().collect::<std::collections::HashSet<_>>().len(),
             600
         );
+        // The superseded first version stored no chunks; every other write names its own.
+        assert!(written[0].chunks.is_empty());
+        assert_eq!(written[600].chunks.len(), 1);
+        assert!(written[1..600].iter().all(|w| w.chunks.len() == 2));
 
         let marks = store.index_high_marks().await.unwrap();
         let stored = store
@@ -411,6 +416,15 @@ backend_tests! {
         );
         assert_eq!(stored[0].source, ids[1]);
         assert_eq!(stored.last().unwrap().source, ids[0]);
+        // The ids the write returned are the stored chunks', in the chunks' order.
+        let returned: Vec<(SourceId, ChunkId)> = written
+            .iter()
+            .flat_map(|w| w.chunks.iter().map(move |chunk| (w.id, *chunk)))
+            .collect();
+        assert_eq!(
+            stored.iter().map(|c| (c.source, c.id)).collect::<Vec<_>>(),
+            returned
+        );
         assert_eq!(stored[0].tags, vec!["faq".to_owned()]);
         let found = store
             .find_sources(brand.id, &["/0.txt".to_owned()])

@@ -365,14 +365,9 @@ impl Brandpilot {
             .iter()
             .map(|(_, text)| self.token_counter().count(text) as u64)
             .sum();
-        let missing_hashes: Vec<ContentHash> = missing.iter().map(|(hash, _)| *hash).collect();
-        self.embed_and_cache(missing).await?;
+        let embedded = self.embed_and_cache(missing).await?;
         self.record_embedding_usage(brand, tokens).await;
-        cached.extend(
-            self.store
-                .cached_embeddings(&model, &missing_hashes)
-                .await?,
-        );
+        cached.extend(embedded);
         Ok(cached)
     }
 }

@@ -33,7 +33,7 @@ async fn write_groups(store: Store, brand: BrandId, writer: usize) {
             .collect();
         let ids = store.write_sources(brand, &writes).await.unwrap();
         if group % 10 == 9 {
-            assert!(store.delete_source(brand, ids[0]).await.unwrap());
+            assert!(store.delete_source(brand, ids[0].id).await.unwrap());
         }
     }
 }
