@@ -9,9 +9,10 @@
 //! come from the store's log. Anything else (a gap left by another writer, chunks dropped
 //! because the queue was full) is read from the store as before.
 
-use brandpilot_core::ChunkId;
+use brandpilot_core::{ChunkId, ContentHash};
 use brandpilot_index::IndexedChunk;
-use std::collections::VecDeque;
+use brandpilot_store::{Brand, SourceWrite, WrittenSource};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 /// The queue between one ingestion's pipeline and its index follower.
@@ -75,6 +76,40 @@ impl Handoff {
         let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         queue.iter().map(|c| c.chunk_id).find(|id| id.0 > after.0)
     }
+}
+
+/// Each source's chunks with the ids the store gave them, its title and tags as stored, and
+/// their vectors. Empty when any vector is missing: the follower then reads the group from
+/// the store, which embeds what lacks a vector.
+pub(crate) fn indexed_chunks(
+    brand: &Brand,
+    writes: Vec<SourceWrite>,
+    written: &[WrittenSource],
+    vectors: &HashMap<ContentHash, Vec<f32>>,
+) -> Vec<IndexedChunk> {
+    let mut indexed = Vec::new();
+    for (write, stored) in writes.into_iter().zip(written) {
+        if stored.chunks.len() != write.chunks.len() {
+            continue; // A version superseded within the group: nothing of it was stored.
+        }
+        for (chunk, id) in write.chunks.into_iter().zip(&stored.chunks) {
+            let Some(vector) = vectors.get(&chunk.content_hash) else {
+                return Vec::new();
+            };
+            indexed.push(IndexedChunk {
+                chunk_id: *id,
+                brand: brand.id,
+                source: stored.id,
+                tags: write.update.tags.clone(),
+                title: write.update.title.clone(),
+                heading_path: chunk.locator.heading_path,
+                text: chunk.text,
+                vector: vector.clone(),
+            });
+        }
+    }
+    indexed.sort_by_key(|chunk| chunk.chunk_id.0);
+    indexed
 }
 
 #[cfg(test)]

@@ -8,16 +8,14 @@
 //! tokenizer, budget), so changing those re-chunks on the next run. Failures are recorded per
 //! source and the batch continues.
 
-use crate::handoff::Handoff;
+use crate::handoff::{self, Handoff};
 use crate::sync::Durability;
 use crate::{AppError, Brandpilot, Result, blocking};
 use brandpilot_core::{ContentHash, SourceKind};
 use brandpilot_extract::{Block, ExtractedDocument, detect_kind};
 use brandpilot_index::IndexedChunk;
 use brandpilot_knowledge::chunk::chunk_blocks;
-use brandpilot_store::{
-    Brand, JobStatus, NewChunk, NewSource, SourceUpdate, SourceWrite, WrittenSource,
-};
+use brandpilot_store::{Brand, JobStatus, NewChunk, NewSource, SourceUpdate, SourceWrite};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -125,40 +123,6 @@ type SourceResult = Result<(FileOutcome, usize)>;
 pub(crate) struct StoredGroup {
     pub results: Vec<SourceResult>,
     pub indexed: Vec<IndexedChunk>,
-}
-
-/// Each source's chunks with the ids the store gave them, its title and tags as stored, and
-/// their vectors. Empty when any vector is missing: the follower then reads the group from
-/// the store, which embeds what lacks a vector.
-fn indexed_chunks(
-    brand: &Brand,
-    writes: Vec<SourceWrite>,
-    written: &[WrittenSource],
-    vectors: &HashMap<ContentHash, Vec<f32>>,
-) -> Vec<IndexedChunk> {
-    let mut indexed = Vec::new();
-    for (write, stored) in writes.into_iter().zip(written) {
-        if stored.chunks.len() != write.chunks.len() {
-            continue; // A version superseded within the group: nothing of it was stored.
-        }
-        for (chunk, id) in write.chunks.into_iter().zip(&stored.chunks) {
-            let Some(vector) = vectors.get(&chunk.content_hash) else {
-                return Vec::new();
-            };
-            indexed.push(IndexedChunk {
-                chunk_id: *id,
-                brand: brand.id,
-                source: stored.id,
-                tags: write.update.tags.clone(),
-                title: write.update.title.clone(),
-                heading_path: chunk.locator.heading_path,
-                text: chunk.text,
-                vector: vector.clone(),
-            });
-        }
-    }
-    indexed.sort_by_key(|chunk| chunk.chunk_id.0);
-    indexed
 }
 
 impl Brandpilot {
@@ -600,7 +564,7 @@ impl Brandpilot {
             .collect();
         Ok(StoredGroup {
             results,
-            indexed: indexed_chunks(brand, writes, &written, &vectors),
+            indexed: handoff::indexed_chunks(brand, writes, &written, &vectors),
         })
     }
 
