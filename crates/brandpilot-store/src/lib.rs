@@ -16,6 +16,7 @@
 //! chunk writers and deleters serialise on one advisory lock (see [`postgres`]).
 
 mod error;
+mod group_write;
 mod migrations;
 pub mod postgres;
 mod records;

@@ -21,6 +21,7 @@
 //! what it reads: job claims take their rows `FOR UPDATE SKIP LOCKED`, and membership
 //! changes that could remove the last owner lock the workspace row first.
 
+use crate::group_write::LastVersions;
 use crate::migrations::{MigrationFile, migrator_up_to};
 use crate::records::*;
 use crate::{Result, StoreError, now_ms, vector_from_bytes};
@@ -614,11 +615,8 @@ async fn replace_source_chunks(
     brand: i64,
     sources: &[(i64, &[NewChunk])],
 ) -> Result<Vec<Vec<ChunkId>>> {
-    let mut latest: HashMap<i64, usize> = HashMap::with_capacity(sources.len());
-    for (position, (source, _)) in sources.iter().enumerate() {
-        latest.insert(*source, position);
-    }
-    let source_ids: Vec<i64> = latest.keys().copied().collect();
+    let latest = LastVersions::of(sources);
+    let source_ids: Vec<i64> = latest.sources();
     for batch in source_ids.chunks(ROWS_PER_STATEMENT) {
         sqlx::query("DELETE FROM chunks WHERE source_id = ANY($1)")
             .bind(batch)
@@ -627,7 +625,7 @@ async fn replace_source_chunks(
     }
     let mut rows: Vec<(i64, i64, &NewChunk)> = Vec::new();
     for (position, (source, chunks)) in sources.iter().enumerate() {
-        if latest.get(source) != Some(&position) {
+        if !latest.is_last(*source, position) {
             continue;
         }
         for (ordinal, chunk) in chunks.iter().enumerate() {
@@ -679,19 +677,7 @@ async fn replace_source_chunks(
         batch_ids.sort_unstable_by_key(|id| id.0);
         ids.extend(batch_ids);
     }
-    // The ids follow the rows, which follow the sources: cut them back per source.
-    let mut ids = ids.into_iter();
-    Ok(sources
-        .iter()
-        .enumerate()
-        .map(|(position, (source, chunks))| {
-            if latest.get(source) == Some(&position) {
-                ids.by_ref().take(chunks.len()).collect()
-            } else {
-                Vec::new()
-            }
-        })
-        .collect())
+    Ok(latest.ids_per_entry(sources, ids))
 }
 
 #[cfg(test)]

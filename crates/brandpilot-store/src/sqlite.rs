@@ -5,6 +5,7 @@
 //! waits for the write lock instead of failing at once. Lists of ids are passed as one JSON
 //! array and expanded with `json_each`, so no SQL text is ever built from data.
 
+use crate::group_write::LastVersions;
 use crate::migrations::{MigrationFile, migrator_up_to};
 use crate::records::*;
 use crate::{Result, StoreError, now_ms, vector_from_bytes};
@@ -639,11 +640,8 @@ async fn replace_source_chunks(
     brand: i64,
     sources: &[(i64, &[NewChunk])],
 ) -> Result<Vec<Vec<ChunkId>>> {
-    let mut latest: HashMap<i64, usize> = HashMap::with_capacity(sources.len());
-    for (position, (source, _)) in sources.iter().enumerate() {
-        latest.insert(*source, position);
-    }
-    let source_ids: Vec<String> = latest.keys().map(i64::to_string).collect();
+    let latest = LastVersions::of(sources);
+    let source_ids: Vec<String> = latest.sources().iter().map(i64::to_string).collect();
     for batch in source_ids.chunks(ROWS_PER_STATEMENT) {
         sqlx::query("DELETE FROM chunks WHERE source_id IN (SELECT value FROM json_each(?))")
             .bind(format!("[{}]", batch.join(",")))
@@ -652,7 +650,7 @@ async fn replace_source_chunks(
     }
     let mut rows: Vec<serde_json::Value> = Vec::new();
     for (position, (source, chunks)) in sources.iter().enumerate() {
-        if latest.get(source) != Some(&position) {
+        if !latest.is_last(*source, position) {
             continue;
         }
         for (ordinal, chunk) in chunks.iter().enumerate() {
@@ -689,19 +687,7 @@ async fn replace_source_chunks(
         batch_ids.sort_unstable_by_key(|id| id.0);
         ids.extend(batch_ids);
     }
-    // The ids follow the rows, which follow the sources: cut them back per source.
-    let mut ids = ids.into_iter();
-    Ok(sources
-        .iter()
-        .enumerate()
-        .map(|(position, (source, chunks))| {
-            if latest.get(source) == Some(&position) {
-                ids.by_ref().take(chunks.len()).collect()
-            } else {
-                Vec::new()
-            }
-        })
-        .collect())
+    Ok(latest.ids_per_entry(sources, ids))
 }
 
 pub(super) fn json_array(items: &[String]) -> String {
