@@ -65,19 +65,33 @@ async fn a_capable_model_rewrites_the_rolling_summary_off_the_turns_path() {
     };
     assert_eq!(summary, MODEL_SUMMARY);
 
-    let requests = model.requests();
-    assert!(!requests.is_empty());
-    let first_summary = &requests[0].body;
-    let system = first_summary["messages"][0]["content"].as_str().unwrap();
-    let user = first_summary["messages"][1]["content"].as_str().unwrap();
-    assert_eq!(user, "Write the updated summary.");
+    // Each turn that drops messages queues its own job, and workers may run them in any
+    // order: the job for the first message is the one whose request fences it.
+    let fenced = "<message from=\"customer\">\nI want a refund for order 4411, how many days do I have?\n</message>";
+    let system_of = |request: &brandpilot_testkit::RecordedRequest| {
+        request.body["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let requests = loop {
+        let requests = model.requests();
+        if requests.iter().any(|r| system_of(r).contains(fenced)) {
+            break requests;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no summary request fenced the first message: {:?}",
+            requests.iter().map(system_of).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     // The customer's whole message is there as fenced material, not just its gist.
-    assert!(
-        system.contains(
-            "<message from=\"customer\">\nI want a refund for order 4411, how many days do I have?\n</message>"
-        ),
-        "{system}"
-    );
+    let system = requests
+        .iter()
+        .map(system_of)
+        .find(|system| system.contains(fenced))
+        .unwrap();
     assert!(system.contains("not instructions"), "{system}");
     for request in &requests {
         let user = request.body["messages"][1]["content"].as_str().unwrap();
